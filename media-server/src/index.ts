@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import { ClassRoom } from './class-room.js';
+import {
+	parseMediaServerConfig,
+	type MediaServerConfig,
+	type MediaServerConfigInput
+} from './config.js';
+import { silentLogger, type MediaLogger } from './logger.js';
+import {
+	WorkerPool,
+	type WorkerDiedEvent,
+	type WorkerReplacedEvent,
+	type WorkerStats
+} from './worker-pool.js';
+
+export * from './class-room.js';
+export { mediaCodecs } from './codecs.js';
+export {
+	mediaServerConfigFromEnv,
+	mediaServerConfigSchema,
+	parseMediaServerConfig,
+	type MediaServerConfig,
+	type MediaServerConfigInput
+} from './config.js';
+export { silentLogger, type MediaLogger } from './logger.js';
+export type { WorkerDiedEvent, WorkerReplacedEvent, WorkerStats } from './worker-pool.js';
+
+export interface MediaServerEvents {
+	workerDied: [WorkerDiedEvent];
+	workerReplaced: [WorkerReplacedEvent];
+}
+
+export interface MediaServerOptions {
+	logger?: MediaLogger;
+}
+
+/**
+ * The SFU as the app sees it: one ClassRoom per live class on a pool of
+ * mediasoup workers. The app's signaling layer authenticates and authorizes
+ * peers, then relays their requests to room.request().
+ */
+export class MediaServer extends EventEmitter<MediaServerEvents> {
+	readonly config: MediaServerConfig;
+	readonly #pool: WorkerPool;
+	readonly #logger: MediaLogger;
+	readonly #rooms = new Map<string, Promise<ClassRoom>>();
+
+	/** Use createMediaServer(). */
+	constructor(config: MediaServerConfig, pool: WorkerPool, logger: MediaLogger) {
+		super();
+		this.config = config;
+		this.#pool = pool;
+		this.#logger = logger;
+		pool.on('workerDied', (event) => this.emit('workerDied', event));
+		pool.on('workerReplaced', (event) => this.emit('workerReplaced', event));
+	}
+
+	/** The class's room, created on first use; concurrent callers share one. */
+	getOrCreateRoom(classId: string): Promise<ClassRoom> {
+		let room = this.#rooms.get(classId);
+		if (!room) {
+			room = ClassRoom.create(classId, this.config, this.#pool, this.#logger);
+			this.#rooms.set(classId, room);
+			room.then(
+				(r) =>
+					r.once('closed', () => {
+						if (this.#rooms.get(classId) === room) this.#rooms.delete(classId);
+					}),
+				() => this.#rooms.delete(classId)
+			);
+		}
+		return room;
+	}
+
+	async getRoom(classId: string): Promise<ClassRoom | undefined> {
+		return this.#rooms.get(classId);
+	}
+
+	async closeRoom(classId: string): Promise<void> {
+		(await this.#rooms.get(classId)?.catch(() => undefined))?.close();
+	}
+
+	get roomIds(): string[] {
+		return [...this.#rooms.keys()];
+	}
+
+	getWorkerStats(): Promise<WorkerStats[]> {
+		return this.#pool.getStats();
+	}
+
+	async close(): Promise<void> {
+		const rooms = await Promise.allSettled(this.#rooms.values());
+		for (const r of rooms) if (r.status === 'fulfilled') r.value.close();
+		this.#rooms.clear();
+		this.#pool.close();
+	}
+}
+
+export async function createMediaServer(
+	config: MediaServerConfigInput | MediaServerConfig = {},
+	options: MediaServerOptions = {}
+): Promise<MediaServer> {
+	const parsed = parseMediaServerConfig(config);
+	const logger = options.logger ?? silentLogger;
+	const pool = await WorkerPool.create(parsed, logger);
+	return new MediaServer(parsed, pool, logger);
+}

@@ -1,0 +1,35 @@
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { readEnv } from '../env.ts';
+import { createPostgresAdapter, openPGlite } from './adapter.ts';
+import { PrismaClient } from './generated/client.ts';
+
+export type Db = PrismaClient;
+
+// Interactive transactions queue on PGlite's single connection, so bursts of
+// registrations need far more than Prisma's default 2 s to get a turn.
+const transactionOptions = { maxWait: 120_000, timeout: 30_000 };
+
+export async function createDb(
+	env: { DATABASE_URL?: string; PGLITE_DIR: string } = readEnv()
+): Promise<Db> {
+	const adapter = env.DATABASE_URL
+		? createPostgresAdapter(env.DATABASE_URL)
+		: new PrismaPGlite(await openPGlite(env.PGLITE_DIR));
+	return new PrismaClient({ adapter, transactionOptions });
+}
+
+/** Wrap a client around an already open adapter (tests open their own PGlite copies). */
+export function createDbFromAdapter(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter']): Db {
+	return new PrismaClient({ adapter, transactionOptions });
+}
+
+// One client per process. The SvelteKit bundle and server-side modules loaded
+// outside it must share it: two PGlite instances on one data folder corrupt it.
+const DB_KEY = Symbol.for('taxpayer-classroom.db');
+type WithDb = { [DB_KEY]?: Promise<Db> };
+
+export function getDb(): Promise<Db> {
+	const holder = globalThis as WithDb;
+	holder[DB_KEY] ??= createDb();
+	return holder[DB_KEY];
+}

@@ -1,0 +1,32 @@
+/**
+ * The bureau works in China Standard Time. Instants are stored as UTC; they are
+ * shown and entered in Asia/Shanghai whatever the server's own time zone.
+ * China has no daylight saving time, so the offset is a constant +08:00.
+ */
+export const CLASS_TIME_ZONE = 'Asia/Shanghai';
+const CST_OFFSET = '+08:00';
+
+/** Parse the value of an <input type="datetime-local"> as China Standard Time. */
+export function parseCstLocal(value: string): Date | null {
+	if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+	const date = new Date(`${value.length === 16 ? `${value}:00` : value}${CST_OFFSET}`);
+	return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** Parse an <input type="date"> value as the start of that day in China Standard Time. */
+export function parseCstDate(value: string): Date | null {
+	return /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseCstLocal(`${value}T00:00`) : null;
+}
+
+/** Format an instant for an <input type="datetime-local"> in China Standard Time. */
+export function toCstLocalInput(date: Date): string {
+	const shifted = new Date(date.getTime() + 8 * 3600_000);
+	return shifted.toISOString().slice(0, 16);
+}
+
+export function formatCst(date: Date, locale: string, style: 'datetime' | 'date' | 'time' = 'datetime'): string {
+	const options: Intl.DateTimeFormatOptions = { timeZone: CLASS_TIME_ZONE };
+	if (style !== 'time') Object.assign(options, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' });
+	if (style !== 'date') Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+	return new Intl.DateTimeFormat(locale, options).format(date);
+}

@@ -1,0 +1,40 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { paraglideVitePlugin } from '@inlang/paraglide-js';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * In dev there is no server.js, so hand Vite's HTTP server to the app the same way
+ * server.js does; hooks.server.ts attaches socket.io to it.
+ */
+function shareDevHttpServer(): Plugin {
+	return {
+		name: 'taxpayer-classroom:dev-http-server',
+		configureServer(server) {
+			// vitest starts Vite without an HTTP server.
+			if (server.httpServer) {
+				(globalThis as Record<symbol, unknown>)[Symbol.for('taxpayer-classroom.httpServer')] =
+					server.httpServer;
+			}
+		}
+	};
+}
+
+export default defineConfig({
+	plugins: [
+		paraglideVitePlugin({
+			project: './project.inlang',
+			outdir: './src/lib/paraglide',
+			strategy: ['cookie', 'baseLocale']
+		}),
+		sveltekit(),
+		shareDevHttpServer()
+	],
+	test: {
+		include: ['tests/**/*.test.ts'],
+		environment: 'node',
+		globalSetup: ['tests/global-setup.ts'],
+		testTimeout: 60_000,
+		hookTimeout: 180_000,
+		pool: 'forks'
+	}
+});
