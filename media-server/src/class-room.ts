@@ -294,6 +294,7 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		await this.#ready;
 		this.#assertOpen();
 		const peer = this.#peer(peerId);
+		if (!isMediaMethod(method)) throw new MediaRequestError(`unknown method ${String(method)}`);
 		const parsed = requestSchemas[method].safeParse(data);
 		if (!parsed.success) {
 			throw new MediaRequestError(`invalid ${method} request: ${z.prettifyError(parsed.error)}`);
@@ -492,6 +493,11 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 	}
 
 	#addTransport(peer: Peer, entry: TransportEntry): void {
+		// The peer may have left (or rejoined) while the transport was being made.
+		if (this.#peers.get(peer.id) !== peer) {
+			entry.transport.close();
+			throw new MediaRequestError(`peer ${peer.id} has left`);
+		}
 		peer.transports.set(entry.transport.id, entry);
 		const transport: types.Transport = entry.transport;
 		transport.observer.once('close', () => peer.transports.delete(transport.id));

@@ -10,7 +10,9 @@ const CST_OFFSET = '+08:00';
 export function parseCstLocal(value: string): Date | null {
 	if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
 	const date = new Date(`${value.length === 16 ? `${value}:00` : value}${CST_OFFSET}`);
-	return Number.isNaN(date.getTime()) ? null : date;
+	if (Number.isNaN(date.getTime())) return null;
+	// V8 rolls impossible days over (2026-02-30 becomes March 2): refuse them instead.
+	return toCstLocalInput(date) === value.slice(0, 16) ? date : null;
 }
 
 /** Parse an <input type="date"> value as the start of that day in China Standard Time. */

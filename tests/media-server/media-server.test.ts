@@ -156,6 +156,25 @@ describe('media-server', () => {
 		expect(after.routers[0]!.workerPid).not.toBe(originPid);
 	});
 
+	it('loses only the viewers of a fan-out router whose worker dies', async () => {
+		const first = viewers[0]!;
+		viewers.push(await addViewer(room, 'viewer-2', publisher.producerId));
+		viewers.push(await addViewer(room, 'viewer-3', publisher.producerId));
+		const fanOut = (await room.getStats()).routers.find((r) => r.fanOut);
+		expect(fanOut).toBeDefined();
+		const rebuilt = once(room, 'rebuilt') as Promise<[RebuiltEvent]>;
+
+		process.kill(fanOut!.workerPid, 'SIGKILL');
+		const [event] = await rebuilt;
+		expect(event.peerIds).toEqual(['viewer-3']);
+		const received = first.bytes();
+		await waitFor('viewer-1 still receiving', () => first.bytes() > received + 10_000);
+
+		const back = await addViewer(room, 'viewer-3', publisher.producerId);
+		viewers.push(back);
+		await waitFor('RTP at reconnected viewer-3', () => back.bytes() > 20_000, 10_000);
+	});
+
 	it('closes the room and forgets it', async () => {
 		await server.closeRoom('class-1');
 		expect(room.closed).toBe(true);

@@ -1,0 +1,50 @@
+import { error, fail } from '@sveltejs/kit';
+import { canManageClass, requireUser } from '$lib/server/auth/guard.ts';
+import { countWaitlisted, getClass, getMyRegistration } from '$lib/server/classes.ts';
+import { getDb } from '$lib/server/db/client.ts';
+import { cancelRegistration, register } from '$lib/server/registration.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const load: PageServerLoad = async ({ params, locals }) => {
+	if (!UUID.test(params.id)) error(404, { message: 'class_not_found' });
+	const db = await getDb();
+	const cls = await getClass(db, params.id);
+	if (!cls) error(404, { message: 'class_not_found' });
+	const [waitlisted, registration] = await Promise.all([
+		countWaitlisted(db, cls.id),
+		locals.user ? getMyRegistration(db, cls.id, locals.user.id) : null
+	]);
+	const user = locals.user;
+	return {
+		cls,
+		waitlisted,
+		registration,
+		canManage: user ? canManageClass(user, cls) : false,
+		canWatch:
+			user !== null &&
+			(registration?.status === 'CONFIRMED' ||
+				user.role === 'STAFF' ||
+				user.role === 'ADMIN' ||
+				user.id === cls.instructorId),
+		now: new Date()
+	};
+};
+
+export const actions: Actions = {
+	register: async ({ params, locals, url }) => {
+		const user = requireUser(locals, url);
+		if (!UUID.test(params.id)) return fail(404, { refusal: 'class_not_found' });
+		const outcome = await register(await getDb(), params.id, user.id);
+		if (!outcome.ok) return fail(409, { refusal: outcome.reason });
+		return { registered: outcome.status };
+	},
+	cancel: async ({ params, locals, url }) => {
+		const user = requireUser(locals, url);
+		if (!UUID.test(params.id)) return fail(404, { refusal: 'class_not_found' });
+		const outcome = await cancelRegistration(await getDb(), params.id, user.id);
+		if (!outcome.ok) return fail(409, { refusal: outcome.reason });
+		return { cancelled: true };
+	}
+};

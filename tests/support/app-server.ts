@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { copyPgliteTemplate } from './database.ts';
+
+/**
+ * Runs the production build (src/server.js over build/) as its own process on a
+ * free port, with its own copy of the seeded demo database, as users get it.
+ */
+export type AppServer = { url: string; process: ChildProcess; stop: () => Promise<void> };
+
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = net.createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const { port } = probe.address() as net.AddressInfo;
+			probe.close(() => resolve(port));
+		});
+	});
+}
+
+export async function startAppServer(env: NodeJS.ProcessEnv = {}): Promise<AppServer> {
+	if (!fs.existsSync(path.resolve('build/handler.js'))) {
+		throw new Error('No production build: run `npm run build` before the browser tests.');
+	}
+	const port = await freePort();
+	const child = spawn(process.execPath, ['src/server.js'], {
+		env: {
+			...process.env,
+			DATABASE_URL: '',
+			PGLITE_DIR: copyPgliteTemplate(true),
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			ORIGIN: `http://127.0.0.1:${port}`,
+			...env
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stdout?.on('data', (d) => (output += d));
+	child.stderr?.on('data', (d) => (output += d));
+	const url = `http://127.0.0.1:${port}`;
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		if (child.exitCode !== null) throw new Error(`App server exited early:\n${output}`);
+		try {
+			const response = await fetch(`${url}/`);
+			if (response.ok) break;
+		} catch {
+			// Not listening yet.
+		}
+		if (Date.now() > deadline) throw new Error(`App server did not start:\n${output}`);
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	return {
+		url,
+		process: child,
+		stop: () =>
+			new Promise((resolve) => {
+				if (child.exitCode !== null) return resolve();
+				child.once('exit', () => resolve());
+				child.kill('SIGTERM');
+			})
+	};
+}
