@@ -1,6 +1,7 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { paraglideVitePlugin } from '@inlang/paraglide-js';
-import { defineConfig, type Plugin } from 'vite';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 /**
  * In dev there is no server.js, so hand Vite's HTTP server to the app the same way
@@ -24,7 +25,8 @@ export default defineConfig({
 		paraglideVitePlugin({
 			project: './project.inlang',
 			outdir: './src/lib/paraglide',
-			strategy: ['cookie', 'baseLocale']
+			strategy: ['cookie', 'baseLocale'],
+			outputStructure: 'message-modules'
 		}),
 		sveltekit(),
 		shareDevHttpServer()

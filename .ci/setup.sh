@@ -31,5 +31,5 @@ bash media-server/scripts/build-worker.sh
 
 echo "==> generating Prisma client, messages and SvelteKit types"
 npx prisma generate >/dev/null
-npx paraglide-js compile --project ./project.inlang --outdir ./src/lib/paraglide >/dev/null
+npm run --silent i18n >/dev/null
 npx svelte-kit sync

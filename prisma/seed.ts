@@ -19,10 +19,23 @@ function cst(days: number, hour: number, minute = 0): Date {
 	return new Date(todayCst.getTime() + days * DAY + (hour - 8) * HOUR + minute * 60_000);
 }
 
-async function user(db: Db, displayName: string, contact: string, role: 'TAXPAYER' | 'INSTRUCTOR' | 'STAFF' | 'ADMIN', extra: Partial<{ companyName: string; creditCode: string; priorityService: boolean; priorityReason: 'ELDERLY' | 'DISABLED' | 'PREGNANT' }> = {}) {
+async function user(
+	db: Db,
+	displayName: string,
+	contact: string,
+	role: 'TAXPAYER' | 'INSTRUCTOR' | 'STAFF' | 'ADMIN',
+	extra: Partial<{
+		companyName: string;
+		creditCode: string;
+		priorityService: boolean;
+		priorityReason: 'ELDERLY' | 'DISABLED' | 'PREGNANT';
+	}> = {}
+) {
 	const result = await createAccount(db, {
 		displayName,
-		contact: contact.includes('@') ? { kind: 'email', value: contact } : { kind: 'phone', value: contact },
+		contact: contact.includes('@')
+			? { kind: 'email', value: contact }
+			: { kind: 'phone', value: contact },
 		password: DEMO_PASSWORD,
 		role,
 		companyName: extra.companyName ?? null,
@@ -56,7 +69,8 @@ export async function seed(db: Db) {
 	const classes = [
 		{
 			title: '增值税留抵退税政策解读与申报实操',
-			summary: '讲解增量留抵退税和存量留抵退税的适用条件、计算方法，演示电子税务局申请流程及常见退回原因。',
+			summary:
+				'讲解增量留抵退税和存量留抵退税的适用条件、计算方法，演示电子税务局申请流程及常见退回原因。',
 			topics: ['增值税', '留抵退税'],
 			instructorId: wang,
 			startsAt: cst(3, 14, 30),
@@ -67,7 +81,8 @@ export async function seed(db: Db) {
 		},
 		{
 			title: '2026 年度个人所得税综合所得汇算清缴',
-			summary: '哪些人需要办理年度汇算？专项附加扣除如何填报？退税和补税怎么操作？现场演示个人所得税 App。',
+			summary:
+				'哪些人需要办理年度汇算？专项附加扣除如何填报？退税和补税怎么操作？现场演示个人所得税 App。',
 			topics: ['个人所得税', '年度汇算'],
 			instructorId: chen,
 			startsAt: cst(5, 10),
@@ -100,7 +115,8 @@ export async function seed(db: Db) {
 		},
 		{
 			title: '小微企业和个体工商户税费优惠政策汇总',
-			summary: '增值税小规模纳税人减免、“六税两费”减半征收、小型微利企业所得税优惠的适用口径与申报填写。',
+			summary:
+				'增值税小规模纳税人减免、“六税两费”减半征收、小型微利企业所得税优惠的适用口径与申报填写。',
 			topics: ['小微企业', '税费优惠'],
 			instructorId: wang,
 			startsAt: cst(10, 14),
@@ -133,7 +149,8 @@ export async function seed(db: Db) {
 		},
 		{
 			title: '个人所得税专项附加扣除填报（回顾）',
-			summary: '子女教育、继续教育、大病医疗、住房贷款利息、住房租金、赡养老人及婴幼儿照护的填报要点。',
+			summary:
+				'子女教育、继续教育、大病医疗、住房贷款利息、住房租金、赡养老人及婴幼儿照护的填报要点。',
 			topics: ['个人所得税', '专项附加扣除'],
 			instructorId: chen,
 			startsAt: cst(-7, 14),
@@ -154,7 +171,11 @@ export async function seed(db: Db) {
 				...c,
 				registrationClosesAt: c.startsAt,
 				...(ended
-					? { status: 'ENDED', wentLiveAt: c.startsAt, endedAt: new Date(c.startsAt.getTime() + c.durationMinutes * 60_000) }
+					? {
+							status: 'ENDED',
+							wentLiveAt: c.startsAt,
+							endedAt: new Date(c.startsAt.getTime() + c.durationMinutes * 60_000)
+						}
 					: {})
 			},
 			select: { id: true }

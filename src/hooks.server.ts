@@ -17,6 +17,11 @@ export const init: ServerInit = async () => {
 		Symbol.for('taxpayer-classroom.httpServer')
 	];
 	if (httpServer) await attachRealtime(httpServer, env);
+	if (httpServer)
+		(await import('$lib/server/qa/namespace.ts')).registerQaNamespace(
+			await attachRealtime(httpServer, env),
+			{ getDb, sessionDays: env.SESSION_DAYS }
+		);
 };
 
 const handleLocale: Handle = ({ event, resolve }) =>

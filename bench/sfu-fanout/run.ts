@@ -23,7 +23,7 @@
  * router the feeding producer is the pipe producer, whose sequence gaps also
  * count what the first worker lost.
  *
- * Run: npx tsx bench/sfu-fanout/run.ts [--step 100] [--max 1500] [--window 2500] [--budget 70]
+ * Run: npx tsx bench/sfu-fanout/run.ts [--step 100] [--max 1500] [--window 2500] [--budget 55]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
 		step: { type: 'string', default: '100' },
 		max: { type: 'string', default: '1500' },
 		window: { type: 'string', default: '2500' },
-		budget: { type: 'string', default: '70' }
+		budget: { type: 'string', default: '55' }
 	}
 });
 const STEP = Number(args.step);
@@ -387,8 +387,15 @@ async function runScenario(
 			// A worker pinned at 100% answers its channel late; past the budget
 			// (plus grace) the step is abandoned rather than waited for.
 			const pending = measure(target);
-			const timeout = sleep(Math.max(0, deadline - Date.now()) + 20_000).then(() => undefined);
+			const timer = new AbortController();
+			const timeout = sleep(Math.max(0, deadline - Date.now()) + 10_000, undefined, {
+				signal: timer.signal
+			}).then(
+				() => undefined,
+				() => undefined
+			);
 			const result = await Promise.race([pending, timeout]);
+			timer.abort();
 			if (!result) {
 				pending.catch(() => undefined);
 				stoppedBy = 'stalled: worker too busy to answer';

@@ -26,9 +26,15 @@ export function toCstLocalInput(date: Date): string {
 	return shifted.toISOString().slice(0, 16);
 }
 
-export function formatCst(date: Date, locale: string, style: 'datetime' | 'date' | 'time' = 'datetime'): string {
+export function formatCst(
+	date: Date,
+	locale: string,
+	style: 'datetime' | 'date' | 'time' = 'datetime'
+): string {
 	const options: Intl.DateTimeFormatOptions = { timeZone: CLASS_TIME_ZONE };
-	if (style !== 'time') Object.assign(options, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' });
-	if (style !== 'date') Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+	if (style !== 'time')
+		Object.assign(options, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' });
+	if (style !== 'date')
+		Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 	return new Intl.DateTimeFormat(locale, options).format(date);
 }

@@ -42,7 +42,15 @@ describe('email addresses', () => {
 	});
 
 	it('rejects malformed ones', () => {
-		for (const e of ['', 'zhang', 'zhang@', '@example.com', 'zhang@example', 'zh ang@example.com', 'a@@b.cn']) {
+		for (const e of [
+			'',
+			'zhang',
+			'zhang@',
+			'@example.com',
+			'zhang@example',
+			'zh ang@example.com',
+			'a@@b.cn'
+		]) {
 			expect(isEmail(e), e).toBe(false);
 		}
 	});

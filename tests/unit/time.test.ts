@@ -1,10 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-	formatCst,
-	parseCstDate,
-	parseCstLocal,
-	toCstLocalInput
-} from '../../src/lib/time.ts';
+import { formatCst, parseCstDate, parseCstLocal, toCstLocalInput } from '../../src/lib/time.ts';
 
 const originalTz = process.env.TZ;
 afterEach(() => {
@@ -31,7 +26,12 @@ describe('China Standard Time helpers', () => {
 
 	it('round-trips datetime-local values', () => {
 		process.env.TZ = 'America/New_York';
-		for (const value of ['2026-01-01T00:00', '2026-02-28T23:59', '2028-02-29T12:00', '2026-12-31T23:30']) {
+		for (const value of [
+			'2026-01-01T00:00',
+			'2026-02-28T23:59',
+			'2028-02-29T12:00',
+			'2026-12-31T23:30'
+		]) {
 			const date = parseCstLocal(value);
 			expect(date).not.toBeNull();
 			expect(toCstLocalInput(date!)).toBe(value);

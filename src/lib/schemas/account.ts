@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { checkCreditCode, normalizeCreditCode } from '$lib/validation/credit-code.ts';
 import { isEmail, isMobile, normalizeMobile } from '$lib/validation/contact.ts';
 
-const displayName = z
-	.string()
-	.trim()
-	.min(1, 'error_name_required')
-	.max(40, 'error_name_too_long');
+const displayName = z.string().trim().min(1, 'error_name_required').max(40, 'error_name_too_long');
 
 /** Either an email address or a mainland mobile number, normalized. */
 export const contactField = z
@@ -74,7 +70,11 @@ export const signupSchema = z
 	})
 	.superRefine((value, ctx) => {
 		if (value.password !== value.passwordConfirm) {
-			ctx.addIssue({ code: 'custom', path: ['passwordConfirm'], message: 'error_password_mismatch' });
+			ctx.addIssue({
+				code: 'custom',
+				path: ['passwordConfirm'],
+				message: 'error_password_mismatch'
+			});
 		}
 		priorityNeedsReason(value, ctx);
 	});
@@ -96,7 +96,11 @@ export const passwordChangeSchema = z
 	})
 	.superRefine((value, ctx) => {
 		if (value.newPassword !== value.passwordConfirm) {
-			ctx.addIssue({ code: 'custom', path: ['passwordConfirm'], message: 'error_password_mismatch' });
+			ctx.addIssue({
+				code: 'custom',
+				path: ['passwordConfirm'],
+				message: 'error_password_mismatch'
+			});
 		}
 	});
 

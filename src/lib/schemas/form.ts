@@ -1,3 +1,4 @@
+import { fail } from '@sveltejs/kit';
 import type { z } from 'zod';
 import type { MessageKey } from '$lib/i18n/message-key.ts';
 
@@ -9,6 +10,15 @@ import type { MessageKey } from '$lib/i18n/message-key.ts';
 export type FieldErrors = Partial<Record<string, MessageKey>>;
 
 export type FormFailure = { values: Record<string, string>; errors: FieldErrors };
+
+/** The failure a form action returns: the values to put back and what is wrong. */
+export function formFailure(
+	values: Record<string, string>,
+	errors: FieldErrors,
+	message?: MessageKey
+) {
+	return fail(400, { values, errors, message });
+}
 
 const SECRET_FIELDS = new Set(['password', 'passwordConfirm', 'currentPassword', 'newPassword']);
 

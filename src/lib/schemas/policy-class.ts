@@ -62,6 +62,10 @@ export const policyClassSchema = z
 		if (value.format !== 'ONLINE' && !value.location) {
 			ctx.addIssue({ code: 'custom', path: ['location'], message: 'error_location_required' });
 		}
+		// zod still runs this refinement when a time field only failed its `min(1)`
+		// check; its value is then the raw string, not a Date.
+		const times = [value.startsAt, value.registrationOpensAt, value.registrationClosesAt];
+		if (!times.every((t) => (t as unknown) instanceof Date)) return;
 		if (value.registrationClosesAt <= value.registrationOpensAt) {
 			ctx.addIssue({
 				code: 'custom',
@@ -82,5 +86,9 @@ export const policyClassSchema = z
 export type PolicyClassInput = z.infer<typeof policyClassSchema>;
 
 export const cancelClassSchema = z.object({
-	reason: z.string().trim().min(2, 'error_cancel_reason_required').max(300, 'error_cancel_reason_too_long')
+	reason: z
+		.string()
+		.trim()
+		.min(2, 'error_cancel_reason_required')
+		.max(300, 'error_cancel_reason_too_long')
 });

@@ -49,7 +49,10 @@ export async function authenticate(db: Db, contact: string, password: string) {
 			? { email: contact.trim().toLowerCase() }
 			: null;
 	const user = where
-		? await db.user.findUnique({ where, select: { id: true, passwordHash: true, disabledAt: true } })
+		? await db.user.findUnique({
+				where,
+				select: { id: true, passwordHash: true, disabledAt: true }
+			})
 		: null;
 	// Verify even without a user, so response time does not reveal who has an account.
 	const valid = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
@@ -136,7 +139,8 @@ export async function updateUserAccess(
 		const user = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
 		if (!user) return 'not_found';
 		const losesAdmin =
-			user.role === 'ADMIN' && (change.disabled === true || (change.role && change.role !== 'ADMIN'));
+			user.role === 'ADMIN' &&
+			(change.disabled === true || (change.role && change.role !== 'ADMIN'));
 		if (losesAdmin) {
 			const otherAdmins = await tx.user.count({
 				where: { role: 'ADMIN', disabledAt: null, id: { not: userId } }
@@ -147,7 +151,9 @@ export async function updateUserAccess(
 			where: { id: userId },
 			data: {
 				...(change.role ? { role: change.role } : {}),
-				...(change.disabled === undefined ? {} : { disabledAt: change.disabled ? new Date() : null })
+				...(change.disabled === undefined
+					? {}
+					: { disabledAt: change.disabled ? new Date() : null })
 			}
 		});
 		if (change.disabled) await tx.session.deleteMany({ where: { userId } });

@@ -38,7 +38,9 @@ export async function listSchedule(db: Db, filter: ScheduleFilter, now = new Dat
 	const and = where.AND as Prisma.PolicyClassWhereInput[];
 	if (!filter.includePast) {
 		and.push({ status: { in: ['SCHEDULED', 'LIVE', 'CANCELLED'] } });
-		and.push({ OR: [{ startsAt: { gte: new Date(now.getTime() - 6 * 3600_000) } }, { status: 'LIVE' }] });
+		and.push({
+			OR: [{ startsAt: { gte: new Date(now.getTime() - 6 * 3600_000) } }, { status: 'LIVE' }]
+		});
 	}
 	if (filter.topic) and.push({ topics: { has: filter.topic } });
 	if (filter.format) and.push({ format: filter.format });
@@ -72,7 +74,13 @@ export async function listTopics(db: Db): Promise<string[]> {
 export async function getClass(db: Db, id: string) {
 	return db.policyClass.findUnique({
 		where: { id },
-		select: { ...listSelect, instructorId: true, cancelReason: true, wentLiveAt: true, endedAt: true }
+		select: {
+			...listSelect,
+			instructorId: true,
+			cancelReason: true,
+			wentLiveAt: true,
+			endedAt: true
+		}
 	});
 }
 

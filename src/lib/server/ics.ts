@@ -1,11 +1,17 @@
 /** iCalendar (RFC 5545) export of one class. */
 
 function icsTime(date: Date): string {
-	return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+	return date
+		.toISOString()
+		.replace(/[-:]/g, '')
+		.replace(/\.\d{3}/, '');
 }
 
 function escapeText(text: string): string {
-	return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/([,;])/g, '\\$1');
+	return text
+		.replace(/\\/g, '\\\\')
+		.replace(/\n/g, '\\n')
+		.replace(/([,;])/g, '\\$1');
 }
 
 /** Lines longer than 75 octets are folded; multi-byte characters are never split. */

@@ -34,8 +34,7 @@ export type RegistrationOutcome =
 	| { ok: false; reason: RegistrationRefusal };
 
 export type CancellationOutcome =
-	| { ok: true; promotedRegistrationIds: string[] }
-	| { ok: false; reason: RegistrationRefusal };
+	{ ok: true; promotedRegistrationIds: string[] } | { ok: false; reason: RegistrationRefusal };
 
 async function lockClass(tx: Tx, classId: string): Promise<LockedClass | null> {
 	const rows = await tx.$queryRaw<LockedClass[]>`

@@ -1,7 +1,12 @@
 import type { Cookies } from '@sveltejs/kit';
 import { SESSION_COOKIE } from './session.ts';
 
-export function setSessionCookie(cookies: Cookies, token: string, expiresAt: Date, secure: boolean) {
+export function setSessionCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: Date,
+	secure: boolean
+) {
 	cookies.set(SESSION_COOKIE, token, {
 		path: '/',
 		httpOnly: true,

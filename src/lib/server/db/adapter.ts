@@ -29,7 +29,7 @@ class NameAsTextClient extends pg.Client {
 				callback(err, relabel(result));
 			return super.query(...(args as Parameters<pg.Client['query']>));
 		}
-		const returned = super.query(...(args as Parameters<pg.Client['query']>));
+		const returned: unknown = super.query(...(args as Parameters<pg.Client['query']>));
 		return returned instanceof Promise ? returned.then(relabel) : returned;
 	}
 }

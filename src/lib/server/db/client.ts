@@ -1,9 +1,10 @@
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { readEnv } from '../env.ts';
 import { createPostgresAdapter, openPGlite } from './adapter.ts';
-import { PrismaClient } from './generated/client.ts';
+import { PrismaClient, type Prisma } from './generated/client.ts';
 
 export type Db = PrismaClient;
+type AdapterFactory = NonNullable<Prisma.PrismaClientOptions['adapter']>;
 
 // Interactive transactions queue on PGlite's single connection, so bursts of
 // registrations need far more than Prisma's default 2 s to get a turn.
@@ -14,12 +15,8 @@ export async function createDb(
 ): Promise<Db> {
 	const adapter = env.DATABASE_URL
 		? createPostgresAdapter(env.DATABASE_URL)
-		: new PrismaPGlite(await openPGlite(env.PGLITE_DIR));
-	return new PrismaClient({ adapter, transactionOptions });
-}
-
-/** Wrap a client around an already open adapter (tests open their own PGlite copies). */
-export function createDbFromAdapter(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter']): Db {
+		: // Built against another copy of @prisma/driver-adapter-utils; same interface.
+			(new PrismaPGlite(await openPGlite(env.PGLITE_DIR)) as unknown as AdapterFactory);
 	return new PrismaClient({ adapter, transactionOptions });
 }
 

@@ -1,0 +1,50 @@
+import type { Socket } from 'socket.io';
+import { SESSION_COOKIE, validateSessionToken, type SessionUser } from '../auth/session.ts';
+import type { Db } from '../db/client.ts';
+
+/** Read one cookie from a Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | null {
+	if (!header) return null;
+	for (const part of header.split(';')) {
+		const eq = part.indexOf('=');
+		if (eq < 0) continue;
+		if (part.slice(0, eq).trim() !== name) continue;
+		try {
+			return decodeURIComponent(part.slice(eq + 1).trim());
+		} catch {
+			return null;
+		}
+	}
+	return null;
+}
+
+export type SocketAuthDeps = { getDb: () => Promise<Db>; sessionDays: number };
+
+/**
+ * socket.io middleware for any namespace: authenticates the handshake from the
+ * session cookie the browser sends with it and leaves the user in
+ * `socket.data.user`. Refused handshakes get the error message 'unauthorized'.
+ */
+export function sessionSocketAuth(deps: SocketAuthDeps) {
+	return async (socket: Socket, next: (err?: Error) => void) => {
+		try {
+			const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+			const session = token
+				? await validateSessionToken(await deps.getDb(), token, deps.sessionDays)
+				: null;
+			if (!session) return next(new Error('unauthorized'));
+			socket.data.user = session.user;
+			next();
+		} catch (err) {
+			console.error('socket auth failed', err);
+			next(new Error('unauthorized'));
+		}
+	};
+}
+
+/** The user sessionSocketAuth authenticated. */
+export function socketUser(socket: Socket): SessionUser {
+	const user = socket.data.user as SessionUser | undefined;
+	if (!user) throw new Error('socket is not authenticated');
+	return user;
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { QaClient } from '../../src/lib/qa/client.ts';
+import { openTestDatabase, type TestDatabase } from '../support/database.ts';
+import { makeClass } from '../support/fixtures.ts';
+import { connect, makeMember, startQaServer, waitFor } from './qa-support.ts';
+
+/**
+ * Scale-out: two socket.io servers (as two app processes would run), each with
+ * its own database pool and Redis adapter connections. Runs in the pass that
+ * has REDIS_URL (and server PostgreSQL).
+ */
+describe.runIf(process.env.REDIS_URL)('live Q&A across two servers with Redis', () => {
+	const opened: TestDatabase[] = [];
+	const servers: Awaited<ReturnType<typeof startQaServer>>[] = [];
+	const clients: QaClient[] = [];
+
+	afterAll(async () => {
+		for (const c of clients) c.close();
+		for (const s of servers) await s.close();
+		for (const d of opened) await d.close();
+	});
+
+	it('a question asked on one server reaches a client of the other, and resync works there', async () => {
+		const first = await openTestDatabase();
+		opened.push(first);
+		// PGlite cannot be shared by two pools; server PostgreSQL gets a second pool.
+		const second = first.kind === 'postgres' ? await openTestDatabase() : first;
+		if (second !== first) opened.push(second);
+		const key = `qa-test-${randomUUID()}`;
+		const one = await startQaServer(first.db, { redisUrl: process.env.REDIS_URL, redisKey: key });
+		const two = await startQaServer(second.db, { redisUrl: process.env.REDIS_URL, redisKey: key });
+		servers.push(one, two);
+
+		const cls = await makeClass(first.db);
+		const a = await makeMember(first.db, { classId: cls.id, name: '一号机用户' });
+		const b = await makeMember(first.db, { classId: cls.id, name: '二号机用户' });
+		const staff = await makeMember(first.db, { role: 'STAFF' });
+		const A = connect(one.url, cls.id, a.cookie);
+		const B = connect(two.url, cls.id, b.cookie);
+		const S = connect(two.url, cls.id, staff.cookie);
+		clients.push(A, B, S);
+		await Promise.all([A.ready(), B.ready(), S.ready()]);
+
+		const t0 = Date.now();
+		const asked = await A.ask('跨进程的问题');
+		expect(asked.ok).toBe(true);
+		const q = await waitFor(B, (qs) => qs.find((x) => x.text === '跨进程的问题'));
+		expect(Date.now() - t0).toBeLessThan(1000);
+		await waitFor(S, (qs) => qs.find((x) => x.id === q.id && x.staff?.realName === '一号机用户'));
+
+		expect((await B.vote(q.id)).ok).toBe(true);
+		await waitFor(A, (qs) => qs.find((x) => x.id === q.id && x.voteCount === 1));
+		await S.action({ type: 'answer', classId: cls.id, questionId: q.id, text: '跨进程的回答' });
+		await waitFor(A, (qs) => qs.find((x) => x.id === q.id && x.answerText === '跨进程的回答'));
+
+		// B drops; questions asked on the other server are resynced on reconnect.
+		B.socket.disconnect();
+		const c = await makeMember(first.db, { classId: cls.id });
+		const C = connect(one.url, cls.id, c.cookie);
+		clients.push(C);
+		await C.ready();
+		for (const text of ['断线一', '断线二', '断线三']) expect((await C.ask(text)).ok).toBe(true);
+		B.socket.connect();
+		await waitFor(B, (qs) => qs.length === 4);
+		expect(
+			[...B.state.questions.values()]
+				.sort((x, y) => x.createdAt.localeCompare(y.createdAt))
+				.map((x) => x.text)
+		).toEqual(['跨进程的问题', '断线一', '断线二', '断线三']);
+	});
+});
