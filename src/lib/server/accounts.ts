@@ -1,5 +1,5 @@
 import type { Db } from './db/client.ts';
-import { Prisma } from './db/generated/client.ts';
+import { isUniqueViolation } from './db/errors.ts';
 import type { PriorityReason, Role } from './db/generated/enums.ts';
 import { hashPassword, verifyPassword } from './auth/password.ts';
 import { isEmail, isMobile, normalizeMobile } from '$lib/validation/contact.ts';
@@ -34,7 +34,7 @@ export async function createAccount(
 		});
 		return { ok: true, userId: user.id };
 	} catch (e) {
-		if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+		if (isUniqueViolation(e)) {
 			return { ok: false, reason: 'contact_taken' };
 		}
 		throw e;
