@@ -22,6 +22,11 @@ export const init: ServerInit = async () => {
 			await attachRealtime(httpServer, env),
 			{ getDb, sessionDays: env.SESSION_DAYS }
 		);
+	if (httpServer)
+		(await import('$lib/server/media/namespace.ts')).registerMediaNamespace(
+			await attachRealtime(httpServer, env),
+			{ getDb, sessionDays: env.SESSION_DAYS }
+		);
 };
 
 const handleLocale: Handle = ({ event, resolve }) =>

@@ -24,6 +24,7 @@ export {
 } from './config.js';
 export { silentLogger, type MediaLogger } from './logger.js';
 export type { WorkerDiedEvent, WorkerReplacedEvent, WorkerStats } from './worker-pool.js';
+export * from './recorder/index.js';
 
 export interface MediaServerEvents {
 	workerDied: [WorkerDiedEvent];

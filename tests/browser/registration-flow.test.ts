@@ -146,13 +146,13 @@ test('forms keep what was typed and explain bad input in the chosen language', a
 	// The same errors in English after switching language, without JavaScript's help.
 	await page.getByRole('button', { name: 'English' }).click();
 	await page.waitForURL(`${app.url}/signup`);
-	await page.getByLabel('Name').fill('Ms Qian');
+	await page.getByLabel('Name', { exact: true }).fill('Ms Qian');
 	await page.getByLabel('Mobile number or email').fill('not-an-email');
 	await page.getByLabel('Password', { exact: true }).fill('qian-secret-1');
 	await page.getByLabel('Confirm password').fill('qian-secret-1');
 	await page.getByRole('button', { name: 'Create account' }).click();
 	await expect.poll(() => page.getByText('This email address is not valid.').count()).toBe(1);
-	expect(await page.getByLabel('Name').inputValue()).toBe('Ms Qian');
+	expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Ms Qian');
 	expect(await page.locator('html').getAttribute('lang')).toBe('en');
 	await context.close();
 });

@@ -206,9 +206,10 @@ describe('cancelRegistration', () => {
 			ok: false,
 			reason: 'not_registered'
 		});
-		expect(
-			await cancelRegistration(db, '00000000-0000-4000-8000-000000000000', user.id)
-		).toEqual({ ok: false, reason: 'class_not_found' });
+		expect(await cancelRegistration(db, '00000000-0000-4000-8000-000000000000', user.id)).toEqual({
+			ok: false,
+			reason: 'class_not_found'
+		});
 	});
 });
 
@@ -283,6 +284,8 @@ describe('cancelClass', () => {
 	it('does not cancel an ended class', async () => {
 		const cls = await makeClass(db, { status: 'ENDED' });
 		expect(await cancelClass(db, cls.id, '已结束')).toBe(false);
-		expect((await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).status).toBe('ENDED');
+		expect((await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).status).toBe(
+			'ENDED'
+		);
 	});
 });

@@ -84,7 +84,10 @@ describe('validateSessionToken', () => {
 		expect((await db.session.findUniqueOrThrow({ where: { id } })).expiresAt).toEqual(later);
 
 		// Less than half left: extended to a full lifetime from now, in the database too.
-		await db.session.update({ where: { id }, data: { expiresAt: new Date(Date.now() + 10 * DAY) } });
+		await db.session.update({
+			where: { id },
+			data: { expiresAt: new Date(Date.now() + 10 * DAY) }
+		});
 		const before = Date.now();
 		const renewed = await validateSessionToken(db, token, DAYS);
 		const after = Date.now();

@@ -22,7 +22,8 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** Sign in through the real login form. */
 export async function signIn(page: Page, baseUrl: string, contact: string, password: string) {
-	await page.goto(`${baseUrl}/login`);
+	// Wait for hydration so the enhanced form handles the click.
+	await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
 	await page.getByLabel(/手机号或电子邮箱|Mobile number or email/).fill(contact);
 	await page.getByLabel(/^(密码|Password)$/).fill(password);
 	await Promise.all([

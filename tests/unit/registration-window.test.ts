@@ -3,12 +3,18 @@ import { registrationWindowRefusal } from '../../src/lib/server/registration.ts'
 
 const opensAt = new Date('2026-11-20T01:00:00Z');
 const closesAt = new Date('2026-12-01T06:00:00Z');
-const cls = (status: 'SCHEDULED' | 'LIVE' | 'ENDED' | 'CANCELLED') => ({ status, opensAt, closesAt });
+const cls = (status: 'SCHEDULED' | 'LIVE' | 'ENDED' | 'CANCELLED') => ({
+	status,
+	opensAt,
+	closesAt
+});
 
 describe('registrationWindowRefusal', () => {
 	it('takes registrations from the opening instant up to, not including, the closing one', () => {
 		expect(registrationWindowRefusal(cls('SCHEDULED'), opensAt)).toBeNull();
-		expect(registrationWindowRefusal(cls('SCHEDULED'), new Date(closesAt.getTime() - 1))).toBeNull();
+		expect(
+			registrationWindowRefusal(cls('SCHEDULED'), new Date(closesAt.getTime() - 1))
+		).toBeNull();
 		expect(registrationWindowRefusal(cls('LIVE'), new Date(closesAt.getTime() - 1))).toBeNull();
 	});
 

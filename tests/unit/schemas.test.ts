@@ -63,7 +63,9 @@ describe('signupSchema', () => {
 		expect(errorsOf(signupSchema, { ...signup, displayName: '名'.repeat(41) })?.displayName).toBe(
 			'error_name_too_long'
 		);
-		expect(errorsOf(signupSchema, { ...signup, contact: '' })?.contact).toBe('error_contact_required');
+		expect(errorsOf(signupSchema, { ...signup, contact: '' })?.contact).toBe(
+			'error_contact_required'
+		);
 		expect(errorsOf(signupSchema, { ...signup, contact: '138 0013 800' })?.contact).toBe(
 			'error_phone_invalid'
 		);
@@ -79,12 +81,12 @@ describe('signupSchema', () => {
 		expect(errorsOf(signupSchema, { ...signup, creditCode: '91350100M000100Y4' })?.creditCode).toBe(
 			'error_credit_code_length'
 		);
-		expect(errorsOf(signupSchema, { ...signup, creditCode: '91350100M000100I43' })?.creditCode).toBe(
-			'error_credit_code_characters'
-		);
-		expect(errorsOf(signupSchema, { ...signup, creditCode: '91350100M000100Y44' })?.creditCode).toBe(
-			'error_credit_code_check'
-		);
+		expect(
+			errorsOf(signupSchema, { ...signup, creditCode: '91350100M000100I43' })?.creditCode
+		).toBe('error_credit_code_characters');
+		expect(
+			errorsOf(signupSchema, { ...signup, creditCode: '91350100M000100Y44' })?.creditCode
+		).toBe('error_credit_code_check');
 	});
 
 	it('requires a reason when priority service is asked for, and drops it otherwise', () => {
@@ -186,7 +188,11 @@ describe('policyClassSchema', () => {
 			expect(errorsOf(policyClassSchema, { ...policyClass, format, location: '  ' })).toEqual({
 				location: 'error_location_required'
 			});
-			const parsed = policyClassSchema.parse({ ...policyClass, format, location: ' 五四路 158 号 ' });
+			const parsed = policyClassSchema.parse({
+				...policyClass,
+				format,
+				location: ' 五四路 158 号 '
+			});
 			expect(parsed.location).toBe('五四路 158 号');
 		}
 	});
@@ -203,7 +209,8 @@ describe('policyClassSchema', () => {
 	it('refuses registration closing after the class has ended, allows it during the class', () => {
 		// Class runs 14:30-16:00 CST.
 		expect(
-			policyClassSchema.safeParse({ ...policyClass, registrationClosesAt: '2026-12-01T16:00' }).success
+			policyClassSchema.safeParse({ ...policyClass, registrationClosesAt: '2026-12-01T16:00' })
+				.success
 		).toBe(true);
 		expect(
 			errorsOf(policyClassSchema, { ...policyClass, registrationClosesAt: '2026-12-01T16:01' })
@@ -221,9 +228,9 @@ describe('policyClassSchema', () => {
 			location: 'error_location_required',
 			registrationClosesAt: 'error_closes_at_required'
 		});
-		expect(errorsOf(policyClassSchema, { ...policyClass, startsAt: '2026-02-30T10:00' })?.startsAt).toBe(
-			'error_datetime_invalid'
-		);
+		expect(
+			errorsOf(policyClassSchema, { ...policyClass, startsAt: '2026-02-30T10:00' })?.startsAt
+		).toBe('error_datetime_invalid');
 		expect(errorsOf(policyClassSchema, { ...policyClass, capacity: '0' })?.capacity).toBe(
 			'error_capacity_invalid'
 		);
@@ -272,8 +279,11 @@ describe('parseForm', () => {
 		});
 		expect(result.values).not.toHaveProperty('password');
 		expect(result.values).not.toHaveProperty('passwordConfirm');
-		// Cross-field rules run once the fields themselves parse.
-		expect(result.errors).toEqual({ contact: 'error_email_invalid' });
+		// Cross-field rules run even when another field failed: every problem in one round trip.
+		expect(result.errors).toEqual({
+			contact: 'error_email_invalid',
+			priorityReason: 'error_priority_reason'
+		});
 	});
 
 	it('drops every kind of password field', () => {
@@ -311,7 +321,8 @@ describe('message keys', () => {
 		for (const source of sources) {
 			for (const match of source.matchAll(/'(error_[a-z_]+)'/g)) keys.add(match[1]!);
 		}
-		for (const problem of ['length', 'characters', 'check']) keys.add(`error_credit_code_${problem}`);
+		for (const problem of ['length', 'characters', 'check'])
+			keys.add(`error_credit_code_${problem}`);
 		expect(keys.size).toBeGreaterThan(20);
 		for (const lang of ['zh-CN', 'en']) {
 			const messages = JSON.parse(

@@ -134,6 +134,6 @@ CREATE UNIQUE INDEX "registration_one_active_per_user" ON "registration"("class_
 ALTER TABLE "registration"
     ADD CONSTRAINT "registration_waitlist_position" CHECK ("status" <> 'WAITLISTED' OR "waitlisted_at" IS NOT NULL);
 
--- A user is reached by email or mobile number; at least one is required.
+-- A user is reached by email or mobile number, at least one is required.
 ALTER TABLE "app_user"
     ADD CONSTRAINT "app_user_has_contact" CHECK ("email" IS NOT NULL OR "phone" IS NOT NULL);

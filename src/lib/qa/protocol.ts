@@ -17,6 +17,7 @@ export type QaRole = 'moderator' | 'participant' | 'readonly';
 export type QuestionStaffView = {
 	authorId: string;
 	realName: string;
+	anonymous: boolean;
 	priority: boolean;
 	claimedById: string | null;
 	claimedByName: string | null;

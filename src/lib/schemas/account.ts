@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { crossFieldRule } from './form.ts';
 import { checkCreditCode, normalizeCreditCode } from '$lib/validation/credit-code.ts';
 import { isEmail, isMobile, normalizeMobile } from '$lib/validation/contact.ts';
 
@@ -51,14 +52,15 @@ const companyFields = {
 		.transform((v) => v || null)
 };
 
-function priorityNeedsReason(
-	value: { priorityService: boolean; priorityReason: string | null },
-	ctx: z.RefinementCtx
-) {
-	if (value.priorityService && !value.priorityReason) {
-		ctx.addIssue({ code: 'custom', path: ['priorityReason'], message: 'error_priority_reason' });
-	}
-}
+/** Priority service needs its category. */
+const priorityHasReason = (value: { priorityService?: unknown; priorityReason?: unknown }) =>
+	value.priorityService !== true || Boolean(value.priorityReason);
+
+const passwordsMatch = (value: {
+	password?: unknown;
+	newPassword?: unknown;
+	passwordConfirm?: unknown;
+}) => (value.password ?? value.newPassword) === value.passwordConfirm;
 
 export const signupSchema = z
 	.object({
@@ -68,16 +70,8 @@ export const signupSchema = z
 		passwordConfirm: z.string(),
 		...companyFields
 	})
-	.superRefine((value, ctx) => {
-		if (value.password !== value.passwordConfirm) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['passwordConfirm'],
-				message: 'error_password_mismatch'
-			});
-		}
-		priorityNeedsReason(value, ctx);
-	});
+	.refine(passwordsMatch, crossFieldRule('passwordConfirm', 'error_password_mismatch'))
+	.refine(priorityHasReason, crossFieldRule('priorityReason', 'error_priority_reason'));
 
 export const loginSchema = z.object({
 	contact: z.string().trim().min(1, 'error_contact_required'),
@@ -86,7 +80,7 @@ export const loginSchema = z.object({
 
 export const profileSchema = z
 	.object({ displayName, ...companyFields })
-	.superRefine(priorityNeedsReason);
+	.refine(priorityHasReason, crossFieldRule('priorityReason', 'error_priority_reason'));
 
 export const passwordChangeSchema = z
 	.object({
@@ -94,15 +88,7 @@ export const passwordChangeSchema = z
 		newPassword,
 		passwordConfirm: z.string()
 	})
-	.superRefine((value, ctx) => {
-		if (value.newPassword !== value.passwordConfirm) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['passwordConfirm'],
-				message: 'error_password_mismatch'
-			});
-		}
-	});
+	.refine(passwordsMatch, crossFieldRule('passwordConfirm', 'error_password_mismatch'));
 
 export const roleChangeSchema = z.object({
 	userId: z.string().uuid('error_generic'),

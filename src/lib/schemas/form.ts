@@ -46,3 +46,12 @@ export function parseForm<S extends z.ZodType>(
 	}
 	return { ok: false, values: formValues(formData), errors };
 }
+
+/**
+ * Options for a cross-field `.refine()` that runs even when other fields failed,
+ * so a form shows every problem in one round trip. The value it sees may then be
+ * partly unparsed, so rules must only judge fields that did parse.
+ */
+export function crossFieldRule(field: string, message: MessageKey) {
+	return { path: [field], message, when: () => true };
+}

@@ -21,12 +21,19 @@ export function toCsv(headers: string[], rows: CsvCell[][]): string {
 	return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
 
-/** Response headers for a CSV download; the name may hold Chinese characters. */
-export function csvHeaders(filename: string): Record<string, string> {
-	const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+/**
+ * Response headers for a CSV download. The name may hold Chinese characters
+ * (sent as RFC 5987 filename*); `asciiName` is the fallback for old clients.
+ */
+export function csvHeaders(filename: string, asciiName = 'export.csv'): Record<string, string> {
+	const fallback = asciiName.replace(/[^\w.-]+/g, '_');
+	const encoded = encodeURIComponent(filename).replace(
+		/['()*]/g,
+		(c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
+	);
 	return {
 		'content-type': 'text/csv; charset=utf-8',
-		'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+		'content-disposition': `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`,
 		'cache-control': 'no-store'
 	};
 }

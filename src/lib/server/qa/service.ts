@@ -109,6 +109,7 @@ export function staffView(q: QuestionRow): QuestionView {
 		staff: {
 			authorId: q.authorId,
 			realName: q.author.displayName,
+			anonymous: q.anonymous,
 			priority: q.author.priorityService,
 			claimedById: q.claimedById,
 			claimedByName: q.claimedBy?.displayName ?? null

@@ -48,5 +48,5 @@ export const GET: RequestHandler = async ({ params, locals, url }) => {
 		/[\\/:*?"<>|\r\n]+/g,
 		'_'
 	);
-	return new Response(csv, { headers: csvHeaders(filename) });
+	return new Response(csv, { headers: csvHeaders(filename, `registrants-${day}.csv`) });
 };

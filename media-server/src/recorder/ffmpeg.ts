@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+
+export interface ProbeResult {
+	durationSeconds: number | null;
+	streams: { codecType: string; codecName: string; width?: number; height?: number }[];
+}
+
+/** ffprobe's view of a media file; null when it cannot be read at all. */
+export async function probe(file: string, ffprobePath = 'ffprobe'): Promise<ProbeResult | null> {
+	const { code, stdout } = await run(ffprobePath, [
+		'-v',
+		'error',
+		'-show_entries',
+		'format=duration:stream=codec_type,codec_name,width,height',
+		'-of',
+		'json',
+		file
+	]);
+	if (code !== 0) return null;
+	try {
+		const json = JSON.parse(stdout) as {
+			format?: { duration?: string };
+			streams?: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+		};
+		const duration = Number(json.format?.duration);
+		return {
+			durationSeconds: Number.isFinite(duration) ? duration : null,
+			streams: (json.streams ?? []).map((s) => ({
+				codecType: s.codec_type,
+				codecName: s.codec_name,
+				width: s.width,
+				height: s.height
+			}))
+		};
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * Runs FFmpeg with -progress on stdout and reports the output time reached,
+ * in seconds. Rejects with the tail of stderr when FFmpeg fails.
+ */
+export function runFfmpeg(
+	args: string[],
+	onTime: (seconds: number) => void = () => {},
+	ffmpegPath = 'ffmpeg'
+): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(
+			ffmpegPath,
+			['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args],
+			{ stdio: ['ignore', 'pipe', 'pipe'] }
+		);
+		let stderr = '';
+		let pending = '';
+		child.stdout.on('data', (d: Buffer) => {
+			pending += d.toString();
+			const lines = pending.split('\n');
+			pending = lines.pop() ?? '';
+			for (const line of lines) {
+				const match = /^out_time_us=(\d+)/.exec(line.trim());
+				if (match) onTime(Number(match[1]) / 1e6);
+			}
+		});
+		child.stderr.on('data', (d: Buffer) => {
+			stderr = (stderr + d.toString()).slice(-4000);
+		});
+		child.once('error', reject);
+		child.once('close', (code) => {
+			if (code === 0) resolve();
+			else reject(new Error(`ffmpeg exited with ${code}: ${stderr.trim().slice(-1000)}`));
+		});
+	});
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+	return new Promise((resolve) => {
+		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+		let stdout = '';
+		child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+		child.once('error', () => resolve({ code: -1, stdout }));
+		child.once('close', (code) => resolve({ code, stdout }));
+	});
+}

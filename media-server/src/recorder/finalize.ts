@@ -1,0 +1,293 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { probe, runFfmpeg } from './ffmpeg.js';
+import { readManifest, type RecordingManifest, type RecordingSegmentInfo } from './manifest.js';
+
+/** Where a stretch of live (wall-clock) time landed in the finished video. */
+export interface TimelineEntry {
+	/** Ms after the recording started. */
+	wallStartMs: number;
+	/** Seconds into the finished video. */
+	videoStart: number;
+	durationSeconds: number;
+}
+
+export interface FinalizeResult {
+	/** File names inside the recording folder. */
+	file: string;
+	poster: string | null;
+	durationSeconds: number;
+	sizeBytes: number;
+	timeline: TimelineEntry[];
+	/** Segments left out because FFmpeg could not read them. */
+	skipped: number[];
+}
+
+export interface FinalizeOptions {
+	/** 0-100, rising; called often, so throttle any database writes. */
+	onProgress?: (percent: number) => void;
+	ffmpegPath?: string;
+	ffprobePath?: string;
+	width?: number;
+	height?: number;
+	fps?: number;
+	/** libx264 preset; faster presets finalize sooner, with bigger files. */
+	preset?: string;
+	/** Fallback for segments whose end was never written (a crash). */
+	now?: number;
+}
+
+export const REPLAY_FILE = 'replay.mp4';
+export const POSTER_FILE = 'poster.jpg';
+
+/**
+ * Turns a recording folder (manifest + Matroska segments copied from RTP)
+ * into one MP4 (H.264 High/AAC, +faststart) that plays in every browser, plus
+ * a poster. Each segment is re-encoded to the same size, frame rate and audio
+ * layout (a missing track becomes black or silence), then the pieces are
+ * joined without another encode. Unreadable segments are skipped, so what
+ * survived a crash still becomes a replay.
+ */
+export async function finalizeRecording(
+	dir: string,
+	options: FinalizeOptions = {}
+): Promise<FinalizeResult> {
+	const manifest = await readManifest(dir);
+	if (!manifest) throw new Error(`no recording manifest in ${dir}`);
+	const o = {
+		ffmpegPath: 'ffmpeg',
+		ffprobePath: 'ffprobe',
+		width: 1280,
+		height: 720,
+		fps: 25,
+		preset: 'veryfast',
+		now: Date.now(),
+		...options
+	};
+	const report = throttle(options.onProgress ?? (() => {}));
+
+	// What is there, and how long each piece is expected to be.
+	const inputs: { segment: RecordingSegmentInfo; hasVideo: boolean; hasAudio: boolean; estimate: number }[] =
+		[];
+	const skipped: number[] = [];
+	for (const segment of manifest.segments) {
+		const file = path.join(dir, segment.file);
+		const stat = await fs.stat(file).catch(() => null);
+		const info = stat && stat.size > 0 ? await probe(file, o.ffprobePath) : null;
+		const hasVideo = info?.streams.some((s) => s.codecType === 'video') ?? false;
+		const hasAudio = info?.streams.some((s) => s.codecType === 'audio') ?? false;
+		if (!info || (!hasVideo && !hasAudio)) {
+			skipped.push(segment.seq);
+			continue;
+		}
+		const end = segment.endedAt ?? stat?.mtimeMs ?? o.now;
+		const estimate = info.durationSeconds ?? Math.max(0.1, (end - segment.startedAt) / 1000);
+		inputs.push({ segment, hasVideo, hasAudio, estimate });
+	}
+	if (inputs.length === 0) throw new Error('the recording has no readable media');
+	const total = inputs.reduce((sum, i) => sum + i.estimate, 0);
+
+	const parts: { file: string; segment: RecordingSegmentInfo; duration: number }[] = [];
+	let done = 0;
+	for (const input of inputs) {
+		const out = path.join(dir, `part-${String(input.segment.seq).padStart(4, '0')}.mp4`);
+		try {
+			await runFfmpeg(
+				normalizeArgs(path.join(dir, input.segment.file), out, input, o),
+				(t) => report((90 * (done + Math.min(t, input.estimate))) / total),
+				o.ffmpegPath
+			);
+			const duration = (await probe(out, o.ffprobePath))?.durationSeconds ?? 0;
+			if (duration > 0.05) parts.push({ file: out, segment: input.segment, duration });
+			else skipped.push(input.segment.seq);
+		} catch {
+			skipped.push(input.segment.seq);
+		}
+		done += input.estimate;
+		report((90 * done) / total);
+	}
+	if (parts.length === 0) throw new Error('no segment of the recording could be converted');
+
+	const list = path.join(dir, 'parts.txt');
+	await fs.writeFile(
+		list,
+		parts.map((p) => `file '${path.basename(p.file).replaceAll("'", "'\\''")}'`).join('\n') + '\n'
+	);
+	const output = path.join(dir, REPLAY_FILE);
+	const tmp = path.join(dir, `replay.tmp.mp4`);
+	const partsTotal = parts.reduce((sum, p) => sum + p.duration, 0);
+	await runFfmpeg(
+		[
+			'-f',
+			'concat',
+			'-safe',
+			'0',
+			'-i',
+			list,
+			'-map',
+			'0',
+			'-c',
+			'copy',
+			'-movflags',
+			'+faststart',
+			'-f',
+			'mp4',
+			'-y',
+			tmp
+		],
+		(t) => report(90 + (7 * Math.min(t, partsTotal)) / partsTotal),
+		o.ffmpegPath
+	);
+	await fs.rename(tmp, output);
+	report(97);
+
+	const durationSeconds = (await probe(output, o.ffprobePath))?.durationSeconds ?? partsTotal;
+	let poster: string | null = path.join(dir, POSTER_FILE);
+	try {
+		await runFfmpeg(
+			[
+				'-ss',
+				String(Math.min(5, durationSeconds / 3)),
+				'-i',
+				output,
+				'-frames:v',
+				'1',
+				'-vf',
+				'scale=640:-2',
+				'-q:v',
+				'4',
+				'-y',
+				poster
+			],
+			undefined,
+			o.ffmpegPath
+		);
+	} catch {
+		poster = null;
+	}
+
+	const timeline: TimelineEntry[] = [];
+	let videoStart = 0;
+	for (const part of parts) {
+		timeline.push({
+			wallStartMs: part.segment.startedAt - manifest.startedAt,
+			videoStart: round3(videoStart),
+			durationSeconds: round3(part.duration)
+		});
+		videoStart += part.duration;
+	}
+	for (const part of parts) await fs.rm(part.file, { force: true });
+	await fs.rm(list, { force: true });
+	const { size } = await fs.stat(output);
+	report(100);
+	return {
+		file: REPLAY_FILE,
+		poster: poster ? POSTER_FILE : null,
+		durationSeconds,
+		sizeBytes: size,
+		timeline,
+		skipped
+	};
+}
+
+function normalizeArgs(
+	input: string,
+	output: string,
+	what: { hasVideo: boolean; hasAudio: boolean },
+	o: { width: number; height: number; fps: number; preset: string }
+): string[] {
+	const { width: w, height: h, fps } = o;
+	const args = ['-fflags', '+genpts', '-i', input];
+	let next = 1;
+	let videoInput = '0:v:0';
+	let audioInput = '0:a:0';
+	if (!what.hasVideo) {
+		args.push('-f', 'lavfi', '-i', `color=c=black:s=${w}x${h}:r=${fps}`);
+		videoInput = `${next++}:v:0`;
+	}
+	if (!what.hasAudio) {
+		args.push('-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo');
+		audioInput = `${next++}:a:0`;
+	}
+	const video = [
+		'setpts=PTS-STARTPTS',
+		`scale=${w}:${h}:force_original_aspect_ratio=decrease`,
+		`pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:black`,
+		'setsar=1',
+		`fps=${fps}`,
+		'format=yuv420p'
+	].join(',');
+	// Real audio is stretched over gaps and padded so it never ends first;
+	// -shortest then cuts both at the end of the real media.
+	const audio = what.hasAudio
+		? 'aresample=48000:async=1000:first_pts=0,apad'
+		: 'aresample=48000';
+	args.push(
+		'-map',
+		videoInput,
+		'-map',
+		audioInput,
+		'-vf',
+		video,
+		'-af',
+		audio,
+		'-shortest',
+		'-c:v',
+		'libx264',
+		'-preset',
+		o.preset,
+		'-crf',
+		'23',
+		'-profile:v',
+		'high',
+		'-g',
+		String(fps * 2),
+		'-c:a',
+		'aac',
+		'-b:a',
+		'128k',
+		'-ac',
+		'2',
+		'-ar',
+		'48000',
+		'-video_track_timescale',
+		'90000',
+		'-f',
+		'mp4',
+		'-y',
+		output
+	);
+	return args;
+}
+
+/** Calls through at most every 500 ms, and always for 100. */
+function throttle(fn: (percent: number) => void): (percent: number) => void {
+	let last = 0;
+	let lastValue = -1;
+	return (percent) => {
+		const value = Math.max(0, Math.min(100, Math.floor(percent)));
+		const now = Date.now();
+		if (value === lastValue || (value < 100 && now - last < 500)) return;
+		last = now;
+		lastValue = value;
+		fn(value);
+	};
+}
+
+function round3(n: number): number {
+	return Math.round(n * 1000) / 1000;
+}
+
+/** Video time (seconds) for a moment of the live class, from the finalize timeline. */
+export function videoTimeAt(timeline: TimelineEntry[], wallMs: number): number {
+	for (const entry of timeline) {
+		if (wallMs < entry.wallStartMs) return entry.videoStart;
+		if (wallMs <= entry.wallStartMs + entry.durationSeconds * 1000) {
+			return entry.videoStart + (wallMs - entry.wallStartMs) / 1000;
+		}
+	}
+	const last = timeline.at(-1);
+	return last ? last.videoStart + last.durationSeconds : 0;
+}
+
+export type { RecordingManifest };

@@ -1,0 +1,52 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * What the recorder leaves in a recording's folder, next to the segments. It
+ * is rewritten (atomically) at every change, so after a crash it still lists
+ * every segment that exists on disk.
+ */
+export interface SegmentTrack {
+	producerId: string;
+	mimeType: string;
+}
+
+export interface RecordingSegmentInfo {
+	seq: number;
+	/** File name inside the recording folder. */
+	file: string;
+	/** Epoch ms when media started flowing to FFmpeg. */
+	startedAt: number;
+	/** Epoch ms; null while recording (or if the process died). */
+	endedAt: number | null;
+	video: SegmentTrack | null;
+	audio: SegmentTrack | null;
+	/** Why the segment ended: stopped, source changed, or FFmpeg died. */
+	endReason?: 'stopped' | 'switched' | 'died' | 'crashed';
+}
+
+export interface RecordingManifest {
+	version: 1;
+	classId: string;
+	recordingId: string;
+	startedAt: number;
+	endedAt: number | null;
+	segments: RecordingSegmentInfo[];
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export async function writeManifest(dir: string, manifest: RecordingManifest): Promise<void> {
+	const file = path.join(dir, MANIFEST_FILE);
+	const tmp = `${file}.${process.pid}.tmp`;
+	await fs.writeFile(tmp, JSON.stringify(manifest, null, 2));
+	await fs.rename(tmp, file);
+}
+
+export async function readManifest(dir: string): Promise<RecordingManifest | null> {
+	try {
+		return JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as RecordingManifest;
+	} catch {
+		return null;
+	}
+}

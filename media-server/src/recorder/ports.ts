@@ -1,0 +1,54 @@
+import dgram from 'node:dgram';
+
+/**
+ * Hands out even/odd UDP port pairs (RTP, RTCP) for FFmpeg to listen on, from
+ * MEDIA_RECORDING_MIN_PORT..MAX_PORT. A pair is probed with a real bind before
+ * it is handed out, so ports taken by other programs are skipped.
+ */
+export class PortAllocator {
+	readonly min: number;
+	readonly max: number;
+	readonly #used = new Set<number>();
+	#next: number;
+
+	constructor(min: number, max: number) {
+		const first = min % 2 === 0 ? min : min + 1;
+		if (max - first < 1) throw new Error(`recording port range ${min}-${max} holds no RTP/RTCP pair`);
+		this.min = first;
+		this.max = max;
+		this.#next = first;
+	}
+
+	get inUse(): number {
+		return this.#used.size;
+	}
+
+	/** An RTP port p (even) whose p+1 is also free; release it with release(p). */
+	async acquire(host = '127.0.0.1'): Promise<number> {
+		const pairs = Math.floor((this.max - this.min + 1) / 2);
+		for (let i = 0; i < pairs; i++) {
+			const port = this.#next;
+			this.#next = port + 2 > this.max - 1 ? this.min : port + 2;
+			if (this.#used.has(port)) continue;
+			this.#used.add(port);
+			if ((await isFree(port, host)) && (await isFree(port + 1, host))) return port;
+			this.#used.delete(port);
+		}
+		throw new Error(`no free recording ports in ${this.min}-${this.max}`);
+	}
+
+	release(port: number): void {
+		this.#used.delete(port);
+	}
+}
+
+function isFree(port: number, host: string): Promise<boolean> {
+	return new Promise((resolve) => {
+		const socket = dgram.createSocket('udp4');
+		socket.once('error', () => {
+			socket.close();
+			resolve(false);
+		});
+		socket.bind(port, host, () => socket.close(() => resolve(true)));
+	});
+}

@@ -1,0 +1,276 @@
+import { Device, type types } from 'mediasoup-client';
+import type { LiveClassStatus, LiveStatusEvent } from './protocol.ts';
+import { LiveRequestError, Signaling } from './signaling.ts';
+
+export type PublisherState =
+	'connecting' | 'ready' | 'starting' | 'live' | 'reconnecting' | 'ended' | 'replaced' | 'error';
+
+export type ConnectionQuality = {
+	level: 'good' | 'fair' | 'poor' | 'unknown';
+	/** mediasoup's score of my streams as received by the SFU, 0-10. */
+	score?: number;
+	/** Round trip to the SFU in milliseconds. */
+	rttMs?: number;
+	/** What I send, kbit/s. */
+	sendKbps?: number;
+	viewerCount: number;
+};
+
+export type PublisherCallbacks = {
+	onState?: (state: PublisherState, error?: unknown) => void;
+	onViewers?: (count: number) => void;
+	onStatus?: (status: LiveClassStatus) => void;
+};
+
+/** Three simulcast layers; viewers get the one their link carries (or the one they pick). */
+export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
+	{ rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+	{ rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+	{ rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 }
+];
+
+type Kind = 'audio' | 'video';
+
+/**
+ * The instructor's side of a live class: one send transport with an audio and
+ * a simulcast video producer. Survives socket drops, server restarts and
+ * worker deaths by redoing the transport and producing the current tracks again.
+ */
+export class Publisher {
+	readonly signaling: Signaling;
+	#cb: PublisherCallbacks;
+	#transport?: types.Transport;
+	#producers: Partial<Record<Kind, types.Producer>> = {};
+	#tracks: Partial<Record<Kind, MediaStreamTrack>> = {};
+	#paused: Record<Kind, boolean> = { audio: false, video: false };
+	#live = false;
+	#closed = false;
+	#generation = 0;
+	#lastBytes?: { bytes: number; at: number };
+	state: PublisherState = 'connecting';
+	status: LiveClassStatus = 'SCHEDULED';
+
+	constructor(classId: string, callbacks: PublisherCallbacks = {}, url?: string) {
+		this.#cb = callbacks;
+		this.signaling = new Signaling(classId, 'publisher', url);
+		const s = this.signaling;
+		s.on('viewers', ({ count }) => this.#cb.onViewers?.(count));
+		s.on('status', (e: LiveStatusEvent) => this.#setStatus(e.status));
+		s.on('rebuilt', () => void this.#rebuild(false));
+		s.on('reconnected', () => void this.#rebuild(true));
+		s.on('disconnected', () => {
+			if (this.#live) this.#setState('reconnecting');
+		});
+		s.on('replaced', () => {
+			this.#teardown();
+			this.#setState('replaced');
+		});
+	}
+
+	#setState(state: PublisherState, error?: unknown) {
+		this.state = state;
+		this.#cb.onState?.(state, error);
+	}
+
+	#setStatus(status: LiveClassStatus) {
+		this.status = status;
+		this.#cb.onStatus?.(status);
+		if (status === 'ENDED') {
+			this.#live = false;
+			this.#teardown();
+			this.#setState('ended');
+		}
+	}
+
+	/** Join the class as its publisher. Resolves with the class status. */
+	async connect(): Promise<LiveClassStatus> {
+		try {
+			const joined = await this.signaling.join();
+			this.#setStatus(joined.status);
+			this.#cb.onViewers?.(joined.viewerCount);
+			if (joined.status !== 'ENDED') this.#setState('ready');
+			return joined.status;
+		} catch (err) {
+			this.#setState('error', err);
+			throw err;
+		}
+	}
+
+	/** Produce the tracks (audio + simulcast video) and mark the class LIVE. */
+	async goLive(tracks: Partial<Record<Kind, MediaStreamTrack>>): Promise<void> {
+		this.#tracks = { ...tracks };
+		this.#setState('starting');
+		try {
+			await this.#setup(this.#generation);
+			const reply = await this.signaling.goLive();
+			if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+			this.#live = true;
+			this.#setStatus(reply.status);
+			this.#setState('live');
+		} catch (err) {
+			this.#teardown();
+			this.#setState('error', err);
+			throw err;
+		}
+	}
+
+	async #setup(generation: number): Promise<void> {
+		const s = this.signaling;
+		const routerRtpCapabilities = await s.request<types.RtpCapabilities>(
+			'getRouterRtpCapabilities'
+		);
+		const device = new Device();
+		await device.load({ routerRtpCapabilities });
+		const info = await s.request<types.TransportOptions>('createWebRtcTransport', {
+			direction: 'send'
+		});
+		if (generation !== this.#generation) return;
+		const transport = device.createSendTransport(info);
+		this.#transport = transport;
+		transport.on('connect', ({ dtlsParameters }, done, fail) => {
+			s.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(
+				() => done(),
+				fail
+			);
+		});
+		transport.on('produce', ({ kind, rtpParameters, appData }, done, fail) => {
+			s.request<{ id: string }>('produce', {
+				transportId: transport.id,
+				kind,
+				rtpParameters,
+				appData
+			}).then(done, fail);
+		});
+		transport.on('connectionstatechange', (state) => {
+			if (generation !== this.#generation || !this.#live) return;
+			if (state === 'failed') void this.#rebuild(true);
+			else if (state === 'connected' && this.state === 'reconnecting') this.#setState('live');
+		});
+		for (const kind of ['audio', 'video'] as const) {
+			const track = this.#tracks[kind];
+			if (!track || generation !== this.#generation) continue;
+			const producer = await transport.produce({
+				track,
+				stopTracks: false,
+				zeroRtpOnPause: true,
+				appData: { source: kind },
+				...(kind === 'video'
+					? { encodings: SIMULCAST_ENCODINGS, codecOptions: { videoGoogleStartBitrate: 1000 } }
+					: { codecOptions: { opusStereo: false, opusDtx: true } })
+			});
+			this.#producers[kind] = producer;
+			if (this.#paused[kind]) await this.#applyPause(kind, true);
+		}
+	}
+
+	#teardown() {
+		this.#generation++;
+		this.#transport?.close();
+		this.#transport = undefined;
+		this.#producers = {};
+		this.#lastBytes = undefined;
+	}
+
+	async #rebuild(rejoin: boolean): Promise<void> {
+		if (this.#closed || this.status === 'ENDED' || this.state === 'replaced') return;
+		this.#teardown();
+		const generation = this.#generation;
+		if (this.#live) this.#setState('reconnecting');
+		try {
+			if (rejoin) {
+				const joined = await this.signaling.join();
+				this.#cb.onViewers?.(joined.viewerCount);
+				this.#setStatus(joined.status);
+				if (joined.status !== 'LIVE' && joined.status !== 'SCHEDULED') return;
+			}
+			if (!this.#live || generation !== this.#generation) return;
+			await this.#setup(generation);
+			if (generation === this.#generation) this.#setState('live');
+		} catch {
+			if (generation !== this.#generation || this.#closed) return;
+			setTimeout(() => {
+				if (generation === this.#generation) void this.#rebuild(true);
+			}, 1000);
+		}
+	}
+
+	/** Switch the video source (camera ⇄ screen) without renegotiating. */
+	async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+		this.#tracks.video = track;
+		const producer = this.#producers.video;
+		if (producer && !producer.closed) await producer.replaceTrack({ track });
+	}
+
+	async replaceAudioTrack(track: MediaStreamTrack): Promise<void> {
+		this.#tracks.audio = track;
+		const producer = this.#producers.audio;
+		if (producer && !producer.closed) await producer.replaceTrack({ track });
+	}
+
+	async #applyPause(kind: Kind, paused: boolean) {
+		const producer = this.#producers[kind];
+		if (!producer || producer.closed) return;
+		if (paused) producer.pause();
+		else producer.resume();
+		await this.signaling.request(paused ? 'pauseProducer' : 'resumeProducer', {
+			producerId: producer.id
+		});
+	}
+
+	/** Mute (audio) or camera off (video): viewers see the paused state. */
+	async setPaused(kind: Kind, paused: boolean): Promise<void> {
+		this.#paused[kind] = paused;
+		await this.#applyPause(kind, paused);
+	}
+
+	isPaused(kind: Kind): boolean {
+		return this.#paused[kind];
+	}
+
+	/** End the class for everyone (status ENDED). */
+	async end(): Promise<void> {
+		const reply = await this.signaling.end();
+		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+		this.#setStatus(reply.status);
+	}
+
+	/** Own connection quality: the SFU's view (score) plus the browser's (RTT, bitrate). */
+	async quality(): Promise<ConnectionQuality> {
+		const server = await this.signaling.quality();
+		const result: ConnectionQuality = {
+			level: 'unknown',
+			score: server.score,
+			viewerCount: server.viewerCount
+		};
+		const transport = this.#transport;
+		if (transport && !transport.closed) {
+			const report = await transport.getStats();
+			let bytes = 0;
+			report.forEach((stat) => {
+				if (stat.type === 'outbound-rtp') bytes += stat.bytesSent ?? 0;
+				if (stat.type === 'candidate-pair' && stat.nominated && stat.currentRoundTripTime) {
+					result.rttMs = Math.round(stat.currentRoundTripTime * 1000);
+				}
+			});
+			const now = performance.now();
+			if (this.#lastBytes && now > this.#lastBytes.at) {
+				result.sendKbps = Math.round(
+					((bytes - this.#lastBytes.bytes) * 8) / (now - this.#lastBytes.at)
+				);
+			}
+			this.#lastBytes = { bytes, at: now };
+		}
+		if (result.score !== undefined) {
+			const rtt = result.rttMs ?? 0;
+			result.level =
+				result.score >= 8 && rtt < 200 ? 'good' : result.score >= 5 && rtt < 500 ? 'fair' : 'poor';
+		}
+		return result;
+	}
+
+	close() {
+		this.#closed = true;
+		this.#teardown();
+		this.signaling.close();
+	}
+}

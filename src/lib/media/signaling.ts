@@ -1,0 +1,147 @@
+import { io, type Socket } from 'socket.io-client';
+import {
+	MEDIA_NAMESPACE,
+	type ConsumerEvent,
+	type JoinReply,
+	type LiveErrorCode,
+	type LiveRole,
+	type LiveStatusEvent,
+	type MediaReply,
+	type ProducerEvent,
+	type PublisherQuality,
+	type StatsReply,
+	type StatusReply
+} from './protocol.ts';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** A refused or failed signaling request; `code` maps to a `live_error_*` message. */
+export class LiveRequestError extends Error {
+	override name = 'LiveRequestError';
+	readonly code: LiveErrorCode | 'timeout';
+	constructor(code: LiveErrorCode | 'timeout', message?: string) {
+		super(message ?? code);
+		this.code = code;
+	}
+}
+
+export type JoinState = Extract<JoinReply, { ok: true }>;
+
+export interface SignalingEvents {
+	status: (e: LiveStatusEvent) => void;
+	viewers: (e: { count: number }) => void;
+	producer: (e: ProducerEvent) => void;
+	consumer: (e: ConsumerEvent) => void;
+	rebuilt: () => void;
+	/** Socket (re)connected after a drop; the role must join again. */
+	reconnected: () => void;
+	disconnected: () => void;
+	/** Another studio tab took over this class. */
+	replaced: () => void;
+}
+
+/**
+ * The browser end of the '/media' namespace: one socket per page, joined to
+ * one class in one role. The session cookie authenticates the handshake.
+ */
+export class Signaling {
+	readonly socket: Socket;
+	readonly classId: string;
+	readonly role: LiveRole;
+	#handlers: { [K in keyof SignalingEvents]?: Set<SignalingEvents[K]> } = {};
+	#everConnected = false;
+
+	constructor(classId: string, role: LiveRole, url?: string) {
+		this.classId = classId;
+		this.role = role;
+		const opts = { transports: ['websocket'], withCredentials: true };
+		this.socket = url ? io(url + MEDIA_NAMESPACE, opts) : io(MEDIA_NAMESPACE, opts);
+		this.socket.on('connect', () => {
+			if (this.#everConnected) this.#emit('reconnected');
+			this.#everConnected = true;
+		});
+		this.socket.on('disconnect', () => this.#emit('disconnected'));
+		this.socket.on('live:status', (e: LiveStatusEvent) => this.#emit('status', e));
+		this.socket.on('live:viewers', (e: { count: number }) => this.#emit('viewers', e));
+		this.socket.on('live:producer', (e: ProducerEvent) => this.#emit('producer', e));
+		this.socket.on('live:consumer', (e: ConsumerEvent) => this.#emit('consumer', e));
+		this.socket.on('live:rebuilt', () => this.#emit('rebuilt'));
+		this.socket.on('live:replaced', () => this.#emit('replaced'));
+	}
+
+	on<K extends keyof SignalingEvents>(event: K, handler: SignalingEvents[K]): () => void {
+		const set = (this.#handlers[event] ??= new Set()) as Set<SignalingEvents[K]>;
+		set.add(handler);
+		return () => set.delete(handler);
+	}
+
+	#emit<K extends keyof SignalingEvents>(event: K, ...args: Parameters<SignalingEvents[K]>) {
+		for (const handler of this.#handlers[event] ?? []) {
+			(handler as (...a: Parameters<SignalingEvents[K]>) => void)(...args);
+		}
+	}
+
+	/** Resolves once the socket is connected (rejects on a refused handshake). */
+	connected(): Promise<void> {
+		if (this.socket.connected) return Promise.resolve();
+		return new Promise((resolve, reject) => {
+			const ok = () => {
+				this.socket.off('connect_error', bad);
+				resolve();
+			};
+			const bad = (err: Error) => {
+				if (err.message !== 'unauthorized') return; // transient: socket.io retries
+				this.socket.off('connect', ok);
+				reject(new LiveRequestError('forbidden', err.message));
+			};
+			this.socket.once('connect', ok);
+			this.socket.on('connect_error', bad);
+		});
+	}
+
+	async #ask<T extends { ok: boolean }>(event: string, payload: unknown): Promise<T> {
+		await this.connected();
+		let reply: T;
+		try {
+			reply = (await this.socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck(event, payload)) as T;
+		} catch {
+			throw new LiveRequestError('timeout');
+		}
+		return reply;
+	}
+
+	async join(): Promise<JoinState> {
+		const reply = await this.#ask<JoinReply>('live:join', {
+			classId: this.classId,
+			role: this.role
+		});
+		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+		return reply;
+	}
+
+	/** Relay one mediasoup request (see media-server's ClassRoom.request). */
+	async request<T = unknown>(method: string, data: Record<string, unknown> = {}): Promise<T> {
+		const reply = await this.#ask<MediaReply>('live:media', { method, data });
+		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+		return reply.data as T;
+	}
+
+	async goLive(): Promise<StatusReply> {
+		return this.#ask<StatusReply>('live:go', {});
+	}
+
+	async end(): Promise<StatusReply> {
+		return this.#ask<StatusReply>('live:end', {});
+	}
+
+	async quality(): Promise<PublisherQuality> {
+		const reply = await this.#ask<StatsReply>('live:stats', {});
+		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+		return reply.quality;
+	}
+
+	close() {
+		this.#handlers = {};
+		this.socket.disconnect();
+	}
+}

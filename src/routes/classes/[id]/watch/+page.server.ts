@@ -1,0 +1,26 @@
+import { error } from '@sveltejs/kit';
+import { requireUser } from '$lib/server/auth/guard.ts';
+import { getClass } from '$lib/server/classes.ts';
+import { getDb } from '$lib/server/db/client.ts';
+import { canWatchClass } from '$lib/server/live-status.ts';
+import type { PageServerLoad } from './$types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The live player: CONFIRMED registrants, the instructor, staff and admins. */
+export const load: PageServerLoad = async ({ params, locals, url }) => {
+	const user = requireUser(locals, url);
+	if (!UUID.test(params.id)) error(404, { message: 'class_not_found' });
+	const db = await getDb();
+	const cls = await getClass(db, params.id);
+	if (!cls) error(404, { message: 'class_not_found' });
+	if (!(await canWatchClass(db, user, cls))) error(403, { message: 'error_forbidden' });
+	return {
+		cls: {
+			id: cls.id,
+			title: cls.title,
+			status: cls.status,
+			instructorName: cls.instructor.displayName
+		}
+	};
+};

@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	ClassRecorder,
+	createMediaServer,
+	finalizeRecording,
+	PortAllocator,
+	probe,
+	readManifest,
+	type ClassRoom,
+	type MediaServer
+} from '../../media-server/src/index.js';
+import { startPublisher, waitFor, type TestPublisher } from './helpers.js';
+
+const OPUS_PAYLOAD_TYPE = 100;
+
+/** An Opus publisher without a browser, like helpers.startPublisher does for VP8. */
+async function startAudioPublisher(room: ClassRoom, peerId: string) {
+	if (!room.hasPeer(peerId)) room.join(peerId, 'publisher');
+	const transport = await room.createPlainTransport(peerId, {
+		direction: 'send',
+		comedia: true,
+		rtcpMux: false
+	});
+	const ssrc = 2000 + Math.floor(Math.random() * 1_000_000);
+	const { id: producerId } = await room.request(peerId, 'produce', {
+		transportId: transport.id,
+		kind: 'audio',
+		rtpParameters: {
+			codecs: [
+				{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }
+			],
+			encodings: [{ ssrc }]
+		}
+	});
+	const ffmpeg: ChildProcess = spawn(
+		'ffmpeg',
+		[
+			'-hide_banner',
+			'-loglevel',
+			'error',
+			'-re',
+			'-f',
+			'lavfi',
+			'-i',
+			'sine=frequency=440:sample_rate=48000',
+			'-c:a',
+			'libopus',
+			'-ac',
+			'2',
+			'-b:a',
+			'48k',
+			'-payload_type',
+			String(OPUS_PAYLOAD_TYPE),
+			'-ssrc',
+			String(ssrc),
+			'-f',
+			'rtp',
+			`rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple?.localPort}&pkt_size=1200`
+		],
+		{ stdio: ['ignore', 'ignore', 'inherit'] }
+	);
+	return {
+		producerId,
+		stop: () => {
+			if (ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
+		}
+	};
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Real mediasoup, real FFmpeg publishers and recorder; nothing is mocked.
+describe('ClassRecorder', () => {
+	let server: MediaServer;
+	let room: ClassRoom;
+	let dir: string;
+	const stops: (() => void)[] = [];
+
+	beforeAll(async () => {
+		dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recorder-test-'));
+		server = await createMediaServer({
+			numWorkers: 1,
+			listenIp: '127.0.0.1',
+			rtcMinPort: 43000,
+			rtcMaxPort: 43499
+		});
+		room = await server.getOrCreateRoom('class-rec');
+	});
+
+	afterAll(async () => {
+		for (const stop of stops) stop();
+		await server?.close();
+		fs.rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('records across a source switch and an FFmpeg crash, then finalizes one MP4', async () => {
+		const camera: TestPublisher = await startPublisher(room, 'teacher');
+		stops.push(() => camera.stop());
+		const mic = await startAudioPublisher(room, 'teacher');
+		stops.push(() => mic.stop());
+
+		const recorder = await ClassRecorder.start(room, {
+			recordingId: 'rec-1',
+			dir,
+			ports: new PortAllocator(43600, 43699),
+			restartDelayMs: 500
+		});
+		await waitFor('first segment', () => recorder.currentSegment !== null, 10_000);
+		const liveStart = recorder.currentSegment!.startedAt;
+		await sleep(3000);
+
+		// Switch: a second video source (a "screen share") replaces the camera.
+		const screen = await startPublisher(room, 'teacher');
+		stops.push(() => screen.stop());
+		await room.request('teacher', 'closeProducer', { producerId: camera.producerId });
+		camera.stop();
+		await waitFor(
+			'segment on the new source',
+			() => recorder.currentSegment?.video?.producerId === screen.producerId,
+			10_000
+		);
+		await sleep(2500);
+
+		// FFmpeg dies: a new segment must follow within seconds.
+		const pid = recorder.ffmpegPid!;
+		const killedAt = Date.now();
+		process.kill(pid, 'SIGKILL');
+		await waitFor(
+			'segment after the crash',
+			() => recorder.ffmpegPid !== undefined && recorder.ffmpegPid !== pid,
+			5000
+		);
+		await waitFor('media flowing again', () => recorder.currentSegment !== null, 5000);
+		const resumedAt = recorder.currentSegment!.startedAt;
+		const killGap = (resumedAt - killedAt) / 1000;
+		expect(killGap).toBeLessThan(4);
+		await sleep(3000);
+
+		const manifest = await recorder.stop();
+		const liveSeconds = (manifest.endedAt! - liveStart) / 1000;
+		expect(manifest.segments.length).toBe(3);
+		expect(manifest.segments.map((s) => s.endReason)).toEqual(['switched', 'died', 'stopped']);
+		expect(manifest.segments[1]!.video?.producerId).toBe(screen.producerId);
+		for (const s of manifest.segments) expect(s.audio?.producerId).toBe(mic.producerId);
+		expect(await readManifest(dir)).toEqual(manifest);
+
+		const progress: number[] = [];
+		const t0 = Date.now();
+		const result = await finalizeRecording(dir, { onProgress: (p) => progress.push(p) });
+		console.log(
+			`finalized ${liveSeconds.toFixed(1)} s live (kill gap ${killGap.toFixed(2)} s) into ` +
+				`${result.durationSeconds.toFixed(2)} s in ${Date.now() - t0} ms; progress ${progress.join(',')}`
+		);
+		expect(result.skipped).toEqual([]);
+		expect(progress.at(-1)).toBe(100);
+		expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+		const info = await probe(path.join(dir, result.file));
+		expect(info?.streams.filter((s) => s.codecType === 'video').map((s) => s.codecName)).toEqual([
+			'h264'
+		]);
+		expect(info?.streams.filter((s) => s.codecType === 'audio').map((s) => s.codecName)).toEqual([
+			'aac'
+		]);
+		expect(Math.abs(info!.durationSeconds! - (liveSeconds - killGap))).toBeLessThanOrEqual(2);
+		expect(result.timeline).toHaveLength(3);
+		expect(result.poster).toBe('poster.jpg');
+		expect(fs.statSync(path.join(dir, 'poster.jpg')).size).toBeGreaterThan(1000);
+		// +faststart: the index comes before the media.
+		const head = fs.readFileSync(path.join(dir, result.file)).subarray(0, 4096).toString('latin1');
+		expect(head.indexOf('moov')).toBeGreaterThan(-1);
+		expect(head.indexOf('moov')).toBeLessThan(head.indexOf('mdat') === -1 ? 4096 : head.indexOf('mdat'));
+	});
+});
