@@ -23,8 +23,10 @@ if ((${#missing[@]})); then
 fi
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-	echo "==> npm ci"
-	npm ci --no-audit --no-fund
+	# Not `npm ci`: Paraglide's @lix-js/sdk lists platform packages the registry
+	# does not serve, so the lock file can never hold them and `npm ci` refuses it.
+	echo "==> npm install (from package-lock.json)"
+	npm install --no-audit --no-fund --no-save
 fi
 
 bash media-server/scripts/build-worker.sh

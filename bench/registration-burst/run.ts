@@ -15,6 +15,7 @@
  *
  * Run: npm run build && npx tsx bench/registration-burst/run.ts [--n 2000] [--seats 500]
  *        [--db pglite|postgres|both] [--concurrency N] [--timeout 120] [--keep]
+ *        [--pg-url postgresql://root@127.0.0.1:5432/postgres] [--cpu-prof <dir>]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +45,8 @@ const { values: args } = parseArgs({
 		concurrency: { type: 'string' },
 		timeout: { type: 'string', default: '120' },
 		'pg-url': { type: 'string', default: 'postgresql://root@127.0.0.1:5432/postgres' },
-		keep: { type: 'boolean', default: false }
+		keep: { type: 'boolean', default: false },
+		'cpu-prof': { type: 'string' }
 	}
 });
 const N = Number(args.n);
@@ -218,7 +220,11 @@ async function startServer(target: Target) {
 	};
 	// The in-process socket.io adapter: this bench is about registration.
 	delete env.REDIS_URL;
-	const child = spawn(process.execPath, ['src/server.js'], {
+	// --cpu-prof <dir>: V8 CPU profile of the server, written when it exits.
+	const profile = args['cpu-prof']
+		? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`]
+		: [];
+	const child = spawn(process.execPath, [...profile, 'src/server.js'], {
 		cwd: ROOT,
 		env,
 		stdio: ['ignore', 'pipe', 'pipe']

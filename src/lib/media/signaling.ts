@@ -70,7 +70,8 @@ export class Signaling {
 	}
 
 	on<K extends keyof SignalingEvents>(event: K, handler: SignalingEvents[K]): () => void {
-		const set = (this.#handlers[event] ??= new Set()) as Set<SignalingEvents[K]>;
+		const handlers = this.#handlers as Record<string, Set<SignalingEvents[K]> | undefined>;
+		const set = (handlers[event] ??= new Set());
 		set.add(handler);
 		return () => set.delete(handler);
 	}

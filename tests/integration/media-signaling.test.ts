@@ -1,0 +1,156 @@
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startAppServer, type AppServer } from '../support/app-server.ts';
+import {
+	ACCOUNTS,
+	ask,
+	connected,
+	findClassId,
+	loginCookie,
+	mediaSocket
+} from '../support/live.ts';
+
+/**
+ * The '/media' signaling namespace against the production build: who may
+ * publish and who may watch, and that refused requests change nothing.
+ */
+let app: AppServer;
+let classId: string;
+const cookies: Record<keyof typeof ACCOUNTS, string> = {} as never;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+	app = await startAppServer({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1' });
+	classId = await findClassId(app.url);
+	for (const [name, contact] of Object.entries(ACCOUNTS)) {
+		cookies[name as keyof typeof ACCOUNTS] = await loginCookie(app.url, contact);
+	}
+});
+
+afterAll(async () => {
+	for (const s of sockets) s.disconnect();
+	await app?.stop();
+});
+
+async function open(cookie: string | null): Promise<Socket> {
+	const socket = mediaSocket(app.url, cookie);
+	sockets.push(socket);
+	await connected(socket);
+	return socket;
+}
+
+const VIDEO_RTP = {
+	codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
+	encodings: [{ ssrc: 22222222 }]
+};
+
+async function classStatus(): Promise<string> {
+	const html = await (await fetch(`${app.url}/classes/${classId}`)).text();
+	return /class="badge">([^<]+)</.exec(html)?.[1] ?? '';
+}
+
+test('refuses forged or absent sessions, unregistered viewers and non-instructor publishers', async () => {
+	// The instructor publishes (a producer with no media behind it is enough here).
+	const teacher = await open(cookies.instructor);
+	const joined = await ask(teacher, 'live:join', { classId, role: 'publisher' });
+	expect(joined).toMatchObject({ ok: true, status: 'SCHEDULED', producers: [] });
+	const transport = await ask<{ ok: true; data: { id: string } }>(teacher, 'live:media', {
+		method: 'createWebRtcTransport',
+		data: { direction: 'send' }
+	});
+	expect(transport.ok).toBe(true);
+	const produced = await ask<{ ok: true; data: { id: string } }>(teacher, 'live:media', {
+		method: 'produce',
+		data: { transportId: transport.data.id, kind: 'video', rtpParameters: VIDEO_RTP }
+	});
+	expect(produced.ok).toBe(true);
+	const producerId = produced.data.id;
+
+	// Absent and forged sessions never get a socket.
+	await expect(open(null)).rejects.toThrow('unauthorized');
+	await expect(open('tc_session=forged-token-value')).rejects.toThrow('unauthorized');
+	const sessionName = cookies.taxpayer1.split('=')[0];
+	await expect(open(`${sessionName}=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`)).rejects.toThrow(
+		'unauthorized'
+	);
+
+	// A taxpayer who is not registered cannot consume.
+	const zhao = await open(cookies.unregistered);
+	expect(await ask(zhao, 'live:join', { classId, role: 'viewer' })).toEqual({
+		ok: false,
+		error: 'forbidden'
+	});
+	expect(
+		await ask(zhao, 'live:media', { method: 'getRouterRtpCapabilities', data: {} })
+	).toMatchObject({ ok: false, error: 'not_joined' });
+
+	// A registered taxpayer may watch but not produce, pause or go live.
+	const taxpayer = await open(cookies.taxpayer1);
+	expect(await ask(taxpayer, 'live:join', { classId, role: 'publisher' })).toEqual({
+		ok: false,
+		error: 'forbidden'
+	});
+	const watching = await ask(taxpayer, 'live:join', { classId, role: 'viewer' });
+	expect(watching).toMatchObject({ ok: true, producers: [{ id: producerId, kind: 'video' }] });
+	expect(
+		await ask(taxpayer, 'live:media', {
+			method: 'createWebRtcTransport',
+			data: { direction: 'send' }
+		})
+	).toMatchObject({ ok: false, error: 'forbidden' });
+	const recv = await ask<{ ok: true; data: { id: string } }>(taxpayer, 'live:media', {
+		method: 'createWebRtcTransport',
+		data: { direction: 'recv' }
+	});
+	expect(recv.ok).toBe(true);
+	for (const method of ['produce', 'pauseProducer', 'closeProducer', 'resumeProducer']) {
+		expect(
+			await ask(taxpayer, 'live:media', {
+				method,
+				data: { transportId: recv.data.id, producerId, kind: 'video', rtpParameters: VIDEO_RTP }
+			})
+		).toMatchObject({ ok: false, error: 'forbidden' });
+	}
+	expect(await ask(taxpayer, 'live:go', {})).toMatchObject({ ok: false, error: 'forbidden' });
+	expect(await ask(taxpayer, 'live:end', {})).toMatchObject({ ok: false, error: 'forbidden' });
+	expect(await ask(taxpayer, 'live:stats', {})).toMatchObject({ ok: false, error: 'forbidden' });
+
+	// Malformed messages are refused too.
+	for (const [event, payload] of [
+		['live:join', { classId: 'not-a-uuid', role: 'viewer' }],
+		['live:join', { classId, role: 'owner' }],
+		['live:join', 'garbage'],
+		['live:media', { method: 'dropEverything', data: {} }],
+		['live:media', { method: 'consume', data: 'x' }],
+		['live:go', { force: true }]
+	] as const) {
+		expect(await ask(teacher, event, payload)).toMatchObject({ ok: false, error: 'invalid' });
+	}
+	expect(
+		await ask(taxpayer, 'live:media', { method: 'consume', data: { transportId: recv.data.id } })
+	).toMatchObject({ ok: false, error: 'media' });
+
+	// Staff may watch any class.
+	const staff = await open(cookies.staff);
+	expect(await ask(staff, 'live:join', { classId, role: 'viewer' })).toMatchObject({ ok: true });
+
+	// Nothing changed: the producer is still there, unpaused; the class is still scheduled.
+	const second = await open(cookies.taxpayer2);
+	expect(await ask(second, 'live:join', { classId, role: 'viewer' })).toMatchObject({
+		ok: true,
+		status: 'SCHEDULED',
+		producers: [{ id: producerId, kind: 'video', paused: false }]
+	});
+	expect(await ask(teacher, 'live:stats', {})).toMatchObject({
+		ok: true,
+		quality: { viewerCount: 3 }
+	});
+	expect(await classStatus()).toBe('未开始');
+
+	// The instructor's own transitions work and are broadcast.
+	const heard = new Promise((resolve) => second.once('live:status', resolve));
+	expect(await ask(teacher, 'live:go', {})).toEqual({ ok: true, status: 'LIVE' });
+	expect(await heard).toMatchObject({ classId, status: 'LIVE' });
+	expect(await classStatus()).toBe('直播中');
+	expect(await ask(teacher, 'live:go', {})).toEqual({ ok: true, status: 'LIVE' });
+});

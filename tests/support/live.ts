@@ -1,0 +1,61 @@
+import { io, type Socket } from 'socket.io-client';
+
+/** Helpers for the live-class tests (media signaling and browser). */
+export const LIVE_CLASS_TITLE = '增值税留抵退税政策解读与申报实操';
+export const PASSWORD = 'xuetang2026';
+export const ACCOUNTS = {
+	instructor: 'wang.lihua@xuetang.example',
+	taxpayer1: '13800138000',
+	taxpayer2: '13900139000',
+	unregistered: 'zhao@xuetang.example',
+	staff: 'staff@xuetang.example',
+	admin: 'admin@xuetang.example'
+} as const;
+
+/** Sign in through the login form action; returns the session cookie ("name=value"). */
+export async function loginCookie(baseUrl: string, contact: string): Promise<string> {
+	const response = await fetch(`${baseUrl}/login`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: { origin: baseUrl, 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ contact, password: PASSWORD })
+	});
+	const cookie = response.headers
+		.getSetCookie()
+		.map((c) => c.split(';')[0]!)
+		.find((c) => !c.endsWith('='));
+	if (response.status !== 303 || !cookie) throw new Error(`login failed for ${contact}`);
+	return cookie;
+}
+
+/** The id of a class found through the public schedule search. */
+export async function findClassId(baseUrl: string, title = LIVE_CLASS_TITLE): Promise<string> {
+	const html = await (await fetch(`${baseUrl}/?q=${encodeURIComponent(title)}`)).text();
+	const match = /\/classes\/([0-9a-f-]{36})/.exec(html);
+	if (!match) throw new Error(`class not found: ${title}`);
+	return match[1]!;
+}
+
+export function mediaSocket(baseUrl: string, cookie: string | null): Socket {
+	return io(`${baseUrl}/media`, {
+		transports: ['websocket'],
+		reconnection: false,
+		extraHeaders: cookie ? { cookie } : {}
+	});
+}
+
+/** Connects, or rejects with the handshake error's message. */
+export function connected(socket: Socket): Promise<void> {
+	return new Promise((resolve, reject) => {
+		socket.once('connect', () => resolve());
+		socket.once('connect_error', (err) => reject(err));
+	});
+}
+
+export function ask<T = { ok: boolean; error?: string; [k: string]: unknown }>(
+	socket: Socket,
+	event: string,
+	payload: unknown
+): Promise<T> {
+	return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
+}
