@@ -31,7 +31,8 @@ fi
 
 bash media-server/scripts/build-worker.sh
 
-echo "==> generating Prisma client, messages and SvelteKit types"
+echo "==> generating SvelteKit types, Prisma client and messages"
+# First: prisma.config.ts is loaded through tsconfig.json, which extends SvelteKit's.
+npx svelte-kit sync
 npx prisma generate >/dev/null
 npm run --silent i18n >/dev/null
-npx svelte-kit sync
