@@ -6,6 +6,8 @@ import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie.ts
 import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session.ts';
 import { getDb } from '$lib/server/db/client.ts';
 import { readEnv } from '$lib/server/env.ts';
+import { registerMediaNamespace } from '$lib/server/media/namespace.ts';
+import { registerQaNamespace } from '$lib/server/qa/namespace.ts';
 import { attachRealtime } from '$lib/server/realtime/attach.ts';
 
 const env = readEnv();
@@ -16,17 +18,11 @@ export const init: ServerInit = async () => {
 	const httpServer = (globalThis as Record<symbol, HttpServer | undefined>)[
 		Symbol.for('taxpayer-classroom.httpServer')
 	];
-	if (httpServer) await attachRealtime(httpServer, env);
-	if (httpServer)
-		(await import('$lib/server/qa/namespace.ts')).registerQaNamespace(
-			await attachRealtime(httpServer, env),
-			{ getDb, sessionDays: env.SESSION_DAYS }
-		);
-	if (httpServer)
-		(await import('$lib/server/media/namespace.ts')).registerMediaNamespace(
-			await attachRealtime(httpServer, env),
-			{ getDb, sessionDays: env.SESSION_DAYS }
-		);
+	if (!httpServer) return;
+	const io = await attachRealtime(httpServer, env);
+	const socketDeps = { getDb, sessionDays: env.SESSION_DAYS };
+	registerQaNamespace(io, socketDeps);
+	registerMediaNamespace(io, socketDeps);
 };
 
 const handleLocale: Handle = ({ event, resolve }) =>

@@ -46,11 +46,16 @@ export default async function setup(project: TestProject) {
 		const url = new URL(process.env.DATABASE_URL);
 		url.pathname = `/${name}`;
 		serverDatabaseUrl = url.toString();
-		prisma(['migrate', 'deploy'], { DATABASE_URL: serverDatabaseUrl });
 		dropServerDatabase = async () => {
 			await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 			await admin.end();
 		};
+		try {
+			prisma(['migrate', 'deploy'], { DATABASE_URL: serverDatabaseUrl });
+		} catch (error) {
+			await dropServerDatabase();
+			throw error;
+		}
 	}
 
 	project.provide('pgliteTemplate', template);

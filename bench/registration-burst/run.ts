@@ -30,7 +30,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openPGlite } from '../../src/lib/server/db/adapter.ts';
 import { createDb, type Db } from '../../src/lib/server/db/client.ts';
-import { PrismaClient } from '../../src/lib/server/db/generated/client.ts';
+import { PrismaClient, type Prisma } from '../../src/lib/server/db/generated/client.ts';
 import {
 	generateSessionToken,
 	SESSION_COOKIE,
@@ -57,9 +57,11 @@ const KINDS = args.db === 'both' ? (['pglite', 'postgres'] as const) : [args.db]
 if (!Number.isInteger(N) || N < 1 || !Number.isInteger(SEATS) || SEATS < 1) {
 	throw new Error('--n and --seats must be positive integers');
 }
-if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) throw new Error('--concurrency: integer >= 1');
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1)
+	throw new Error('--concurrency: integer >= 1');
 for (const kind of KINDS) {
-	if (kind !== 'pglite' && kind !== 'postgres') throw new Error(`--db ${kind}: pglite|postgres|both`);
+	if (kind !== 'pglite' && kind !== 'postgres')
+		throw new Error(`--db ${kind}: pglite|postgres|both`);
 }
 const ROOT = path.resolve(import.meta.dirname, '../..');
 if (!fs.existsSync(path.join(ROOT, 'build/handler.js'))) {
@@ -67,6 +69,8 @@ if (!fs.existsSync(path.join(ROOT, 'build/handler.js'))) {
 }
 
 type Kind = 'pglite' | 'postgres';
+// pglite-prisma-adapter is built against another copy of driver-adapter-utils; same interface.
+type AdapterFactory = NonNullable<Prisma.PrismaClientOptions['adapter']>;
 type Target = {
 	kind: Kind;
 	/** Environment for `prisma migrate deploy` and for the server. */
@@ -103,9 +107,7 @@ async function prepareTarget(kind: Kind): Promise<Target> {
 				const pglite = await openPGlite(dir);
 				// Our own PGlite handle: the adapter's dispose() leaves the instance open,
 				// and the server must find the folder free.
-				const adapter = new PrismaPGlite(pglite) as unknown as ConstructorParameters<
-					typeof PrismaClient
-				>[0]['adapter'];
+				const adapter = new PrismaPGlite(pglite) as unknown as AdapterFactory;
 				const db: Db = new PrismaClient({ adapter });
 				return {
 					db,
@@ -256,7 +258,11 @@ async function stopServer(child: ChildProcess) {
 	clearTimeout(timer);
 }
 
-type Reply = { ms: number; status: number; outcome: 'CONFIRMED' | 'WAITLISTED' | 'refused' | 'error' };
+type Reply = {
+	ms: number;
+	status: number;
+	outcome: 'CONFIRMED' | 'WAITLISTED' | 'refused' | 'error';
+};
 
 function post(
 	agent: http.Agent,
@@ -360,7 +366,9 @@ async function runOne(kind: Kind): Promise<Result> {
 		if (errors.length > 0) {
 			const statuses = new Map<number, number>();
 			for (const e of errors) statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);
-			log(`${kind}: ${errors.length} failed requests, by HTTP status: ${JSON.stringify([...statuses])}`);
+			log(
+				`${kind}: ${errors.length} failed requests, by HTTP status: ${JSON.stringify([...statuses])}`
+			);
 			log(`${kind}: server output (tail):\n${server.output().slice(-2000)}`);
 		}
 
@@ -440,7 +448,15 @@ const rows = [
 	])
 ];
 const checks = [
-	['database', 'confirmed', 'waitlisted', 'confirmed_count', 'told C/W/refused', 'expected', 'result'],
+	[
+		'database',
+		'confirmed',
+		'waitlisted',
+		'confirmed_count',
+		'told C/W/refused',
+		'expected',
+		'result'
+	],
 	...results.map((r) => [
 		r.kind,
 		String(r.stored.CONFIRMED),
