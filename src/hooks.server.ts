@@ -14,6 +14,7 @@ const env = readEnv();
 
 export const init: ServerInit = async () => {
 	await getDb();
+	await (await import('$lib/server/recordings/lifecycle.ts')).startRecordings({ getDb });
 	// server.js (or the dev plugin in vite.config.ts) leaves the HTTP server here.
 	const httpServer = (globalThis as Record<symbol, HttpServer | undefined>)[
 		Symbol.for('taxpayer-classroom.httpServer')

@@ -50,11 +50,6 @@ beforeAll(async () => {
 		launchBrowser()
 	]);
 	app = server;
-	server.process.stderr?.on('data', (d) => process.stderr.write(`[app] ${d}`));
-	server.process.stdout?.on('data', (d) => process.stderr.write(`[app] ${d}`));
-	server.process.on('exit', (code) =>
-		process.stderr.write(`[app] exited ${code} at ${new Date().toISOString()}\n`)
-	);
 	browsers = launched;
 });
 
@@ -168,6 +163,28 @@ describe('live Q&A in the browser', () => {
 		await expect.poll(() => question(A, text).count()).toBe(0);
 		await S.getByLabel(/先审后发/).uncheck();
 		await S.getByText('已关闭提问审核').waitFor();
+	});
+
+	test('a dropped viewer gets the questions it missed, in order, once, when it reconnects', async () => {
+		const [one, two] = browsers as [Browser, Browser];
+		const S = await as(one, 'staff@xuetang.example', `/classes/${classId}/questions`);
+		const B = await as(two, '13900139000', `/classes/${classId}/questions`);
+		await B.getByText('已连接，问题实时更新').waitFor();
+		await S.getByText('已连接，问题实时更新').waitFor();
+		await B.getByRole('radio', { name: '最新提问' }).check();
+
+		await B.context().setOffline(true);
+		await B.getByText('连接中断，正在重新连接……').waitFor();
+		const missed = ['断线期间的问题一', '断线期间的问题二', '断线期间的问题三'];
+		for (const text of missed) await ask(S, text);
+		await B.context().setOffline(false);
+		await B.getByText('已连接，问题实时更新').waitFor({ timeout: 15_000 });
+		for (const text of missed) await question(B, text).waitFor({ timeout: 2000 });
+		for (const text of missed) expect(await question(B, text).count()).toBe(1);
+		// Newest first: the three in reverse order of asking, on top.
+		const texts = await B.locator('li.question p.text').allTextContents();
+		const positions = missed.map((t) => texts.indexOf(t));
+		expect(positions).toEqual([...positions].sort((x, y) => y - x));
 	});
 
 	test('non-participants cannot open the Q&A; taxpayers cannot open the console', async () => {

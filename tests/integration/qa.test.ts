@@ -305,6 +305,11 @@ describe('live Q&A over socket.io', () => {
 		const id = asked.ok ? asked.question!.id : '';
 		expect(asked.ok && asked.question!.offsetMs).toBeGreaterThanOrEqual(90_000);
 		expect(asked.ok && asked.question!.offsetMs).toBeLessThan(120_000);
+		// What was broadcast is what was stored.
+		const stored = await db.question.findUniqueOrThrow({ where: { id } });
+		expect(asked.ok && asked.question!.createdAt).toBe(stored.createdAt.toISOString());
+		expect(asked.ok && asked.question!.offsetMs).toBe(stored.offsetMs);
+		expect(stored.version).toBeGreaterThan(0);
 		await S.action({ type: 'answer', classId: cls.id, questionId: id, text: '-1 是答案' });
 		const hiddenAsk = await A.ask('被隐藏的问题');
 		await S.action({

@@ -13,12 +13,14 @@ import {
 	type ClassRoom,
 	type MediaServer
 } from '../../media-server/src/index.js';
-import { startPublisher, waitFor, type TestPublisher } from './helpers.js';
+import { waitFor } from './helpers.js';
 
-const OPUS_PAYLOAD_TYPE = 100;
-
-/** An Opus publisher without a browser, like helpers.startPublisher does for VP8. */
-async function startAudioPublisher(room: ClassRoom, peerId: string) {
+/**
+ * A publisher without a browser, like helpers.startPublisher, but for audio
+ * too, and with a key frame every 1/3 s: FFmpeg ignores key frame requests,
+ * which Chromium answers at once.
+ */
+async function startFfmpegPublisher(room: ClassRoom, peerId: string, kind: 'audio' | 'video') {
 	if (!room.hasPeer(peerId)) room.join(peerId, 'publisher');
 	const transport = await room.createPlainTransport(peerId, {
 		direction: 'send',
@@ -26,16 +28,28 @@ async function startAudioPublisher(room: ClassRoom, peerId: string) {
 		rtcpMux: false
 	});
 	const ssrc = 2000 + Math.floor(Math.random() * 1_000_000);
+	const payloadType = kind === 'audio' ? 100 : 101;
 	const { id: producerId } = await room.request(peerId, 'produce', {
 		transportId: transport.id,
-		kind: 'audio',
+		kind,
 		rtpParameters: {
 			codecs: [
-				{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }
+				kind === 'audio'
+					? { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2 }
+					: { mimeType: 'video/VP8', payloadType, clockRate: 90000 }
 			],
 			encodings: [{ ssrc }]
-		}
+		},
+		appData: { source: kind === 'audio' ? 'mic' : 'camera' }
 	});
+	const encode =
+		kind === 'audio'
+			? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
+			: ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'];
+	const codec =
+		kind === 'audio'
+			? ['-c:a', 'libopus', '-ac', '2', '-b:a', '48k']
+			: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '5'];
 	const ffmpeg: ChildProcess = spawn(
 		'ffmpeg',
 		[
@@ -43,18 +57,10 @@ async function startAudioPublisher(room: ClassRoom, peerId: string) {
 			'-loglevel',
 			'error',
 			'-re',
-			'-f',
-			'lavfi',
-			'-i',
-			'sine=frequency=440:sample_rate=48000',
-			'-c:a',
-			'libopus',
-			'-ac',
-			'2',
-			'-b:a',
-			'48k',
+			...encode,
+			...codec,
 			'-payload_type',
-			String(OPUS_PAYLOAD_TYPE),
+			String(payloadType),
 			'-ssrc',
 			String(ssrc),
 			'-f',
@@ -94,13 +100,14 @@ describe('ClassRecorder', () => {
 	afterAll(async () => {
 		for (const stop of stops) stop();
 		await server?.close();
-		fs.rmSync(dir, { recursive: true, force: true });
+		if (!process.env.KEEP_RECORDING) fs.rmSync(dir, { recursive: true, force: true });
+		else console.log('kept', dir);
 	});
 
 	it('records across a source switch and an FFmpeg crash, then finalizes one MP4', async () => {
-		const camera: TestPublisher = await startPublisher(room, 'teacher');
+		const camera = await startFfmpegPublisher(room, 'teacher', 'video');
 		stops.push(() => camera.stop());
-		const mic = await startAudioPublisher(room, 'teacher');
+		const mic = await startFfmpegPublisher(room, 'teacher', 'audio');
 		stops.push(() => mic.stop());
 
 		const recorder = await ClassRecorder.start(room, {
@@ -114,7 +121,7 @@ describe('ClassRecorder', () => {
 		await sleep(3000);
 
 		// Switch: a second video source (a "screen share") replaces the camera.
-		const screen = await startPublisher(room, 'teacher');
+		const screen = await startFfmpegPublisher(room, 'teacher', 'video');
 		stops.push(() => screen.stop());
 		await room.request('teacher', 'closeProducer', { producerId: camera.producerId });
 		camera.stop();
@@ -173,6 +180,8 @@ describe('ClassRecorder', () => {
 		// +faststart: the index comes before the media.
 		const head = fs.readFileSync(path.join(dir, result.file)).subarray(0, 4096).toString('latin1');
 		expect(head.indexOf('moov')).toBeGreaterThan(-1);
-		expect(head.indexOf('moov')).toBeLessThan(head.indexOf('mdat') === -1 ? 4096 : head.indexOf('mdat'));
+		expect(head.indexOf('moov')).toBeLessThan(
+			head.indexOf('mdat') === -1 ? 4096 : head.indexOf('mdat')
+		);
 	});
 });

@@ -17,14 +17,24 @@ export async function loginCookie(baseUrl: string, contact: string): Promise<str
 	const response = await fetch(`${baseUrl}/login`, {
 		method: 'POST',
 		redirect: 'manual',
-		headers: { origin: baseUrl, 'content-type': 'application/x-www-form-urlencoded' },
+		headers: {
+			origin: baseUrl,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded'
+		},
 		body: new URLSearchParams({ contact, password: PASSWORD })
 	});
 	const cookie = response.headers
 		.getSetCookie()
 		.map((c) => c.split(';')[0]!)
 		.find((c) => !c.endsWith('='));
-	if (response.status !== 303 || !cookie) throw new Error(`login failed for ${contact}`);
+	if (response.status !== 303 || !cookie)
+		throw new Error(
+			`login failed for ${contact}: ${response.status} ${await response.text().catch(() => '')}`.slice(
+				0,
+				500
+			)
+		);
 	return cookie;
 }
 

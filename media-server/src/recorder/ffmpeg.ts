@@ -49,7 +49,16 @@ export function runFfmpeg(
 	return new Promise((resolve, reject) => {
 		const child = spawn(
 			ffmpegPath,
-			['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args],
+			[
+				'-hide_banner',
+				'-nostdin',
+				'-loglevel',
+				'error',
+				'-nostats',
+				'-progress',
+				'pipe:1',
+				...args
+			],
 			{ stdio: ['ignore', 'pipe', 'pipe'] }
 		);
 		let stderr = '';

@@ -67,8 +67,12 @@ export async function finalizeRecording(
 	const report = throttle(options.onProgress ?? (() => {}));
 
 	// What is there, and how long each piece is expected to be.
-	const inputs: { segment: RecordingSegmentInfo; hasVideo: boolean; hasAudio: boolean; estimate: number }[] =
-		[];
+	const inputs: {
+		segment: RecordingSegmentInfo;
+		hasVideo: boolean;
+		hasAudio: boolean;
+		estimate: number;
+	}[] = [];
 	const skipped: number[] = [];
 	for (const segment of manifest.segments) {
 		const file = path.join(dir, segment.file);
@@ -207,7 +211,7 @@ function normalizeArgs(
 	}
 	if (!what.hasAudio) {
 		args.push('-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo');
-		audioInput = `${next++}:a:0`;
+		audioInput = `${next}:a:0`;
 	}
 	const video = [
 		'setpts=PTS-STARTPTS',
@@ -219,9 +223,7 @@ function normalizeArgs(
 	].join(',');
 	// Real audio is stretched over gaps and padded so it never ends first;
 	// -shortest then cuts both at the end of the real media.
-	const audio = what.hasAudio
-		? 'aresample=48000:async=1000:first_pts=0,apad'
-		: 'aresample=48000';
+	const audio = what.hasAudio ? 'aresample=48000:async=1000:first_pts=0,apad' : 'aresample=48000';
 	args.push(
 		'-map',
 		videoInput,

@@ -45,7 +45,9 @@ export async function writeManifest(dir: string, manifest: RecordingManifest): P
 
 export async function readManifest(dir: string): Promise<RecordingManifest | null> {
 	try {
-		return JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as RecordingManifest;
+		return JSON.parse(
+			await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')
+		) as RecordingManifest;
 	} catch {
 		return null;
 	}

@@ -13,7 +13,8 @@ export class PortAllocator {
 
 	constructor(min: number, max: number) {
 		const first = min % 2 === 0 ? min : min + 1;
-		if (max - first < 1) throw new Error(`recording port range ${min}-${max} holds no RTP/RTCP pair`);
+		if (max - first < 1)
+			throw new Error(`recording port range ${min}-${max} holds no RTP/RTCP pair`);
 		this.min = first;
 		this.max = max;
 		this.#next = first;

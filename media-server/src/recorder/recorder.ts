@@ -126,7 +126,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			this.room.off('rebuilt', this.#onRebuilt);
 			this.room.off('closed', this.#onClosed);
 			this.#chain = this.#chain.then(async () => {
-				await this.#endSegment('stopped');
+				await this.#endSegment(this.#segment, 'stopped');
 				if (!this.room.closed) this.room.leave(this.peerId);
 				this.manifest.endedAt = Date.now();
 				await this.#save();
@@ -142,13 +142,15 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = setTimeout(() => {
 			this.#timer = null;
-			this.#chain = this.#chain.then(() => this.#reconcile()).catch((error: unknown) => {
-				this.#options.logger.error('recorder could not start a segment', {
-					classId: this.room.classId,
-					error: error instanceof Error ? error.message : String(error)
+			this.#chain = this.#chain
+				.then(() => this.#reconcile())
+				.catch((error: unknown) => {
+					this.#options.logger.error('recorder could not start a segment', {
+						classId: this.room.classId,
+						error: error instanceof Error ? error.message : String(error)
+					});
+					this.#schedule(this.#options.restartDelayMs);
 				});
-				this.#schedule(this.#options.restartDelayMs);
-			});
 		}, delayMs);
 	}
 
@@ -167,7 +169,17 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 				current.info.video?.producerId === wanted.video?.id &&
 				current.info.audio?.producerId === wanted.audio?.id;
 			if (healthy && same) return;
-			await this.#endSegment('switched');
+			if (healthy && (wanted.video || wanted.audio)) {
+				// Make before break: the old file keeps recording until the new
+				// one has media, so a switch leaves no hole.
+				try {
+					await this.#startSegment(wanted);
+				} finally {
+					await this.#endSegment(current, 'switched');
+				}
+				return;
+			}
+			await this.#endSegment(current, 'switched');
 		}
 		if (!wanted.video && !wanted.audio) return;
 		await this.#startSegment(wanted);
@@ -199,7 +211,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 				'-hide_banner',
 				'-nostdin',
 				'-loglevel',
-				'error',
+				process.env.RECORDER_FFMPEG_LOGLEVEL ?? 'error',
 				'-protocol_whitelist',
 				'file,udp,rtp',
 				'-buffer_size',
@@ -214,6 +226,12 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 				'0',
 				'-c',
 				'copy',
+				// Short clusters written through at once, so a killed FFmpeg
+				// (or a server crash) loses at most about a second.
+				'-flush_packets',
+				'1',
+				'-cluster_time_limit',
+				'1000',
 				'-f',
 				'matroska',
 				'-y',
@@ -223,6 +241,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		);
 		let stderr = '';
 		child.stderr?.on('data', (d: Buffer) => {
+			if (process.env.RECORDER_FFMPEG_LOGLEVEL) process.stderr.write(d);
 			stderr = (stderr + d.toString()).slice(-2000);
 		});
 		const exited = new Promise<void>((resolve) => {
@@ -265,7 +284,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		}
 		// FFmpeg binds its sockets right away; give it a moment, then let the
 		// media flow and ask for key frames so the file does not start black.
-		await delay(400);
+		await delay(200);
 		if (segment.stopping) return;
 		info.startedAt = Date.now();
 		this.manifest.segments.push(info);
@@ -336,21 +355,27 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		}
 	}
 
-	async #endSegment(reason: NonNullable<RecordingSegmentInfo['endReason']>): Promise<void> {
-		const segment = this.#segment;
+	async #endSegment(
+		segment: LiveSegment | null,
+		reason: NonNullable<RecordingSegmentInfo['endReason']>
+	): Promise<void> {
 		if (!segment) return;
-		this.#segment = null;
+		if (this.#segment === segment) this.#segment = null;
 		if (segment.stopping) return;
 		segment.stopping = true;
-		// Stop the media first so FFmpeg finishes with what it has, then let
-		// it write the Matroska index (SIGINT), killing it if it hangs.
-		for (const t of segment.tracks) if (!t.transport.closed) t.transport.close();
-		if (segment.child.exitCode === null && segment.child.signalCode === null) {
-			segment.child.kill('SIGINT');
-			const timer = setTimeout(() => segment.child.kill('SIGKILL'), 5000);
+		// SIGINT while the media still flows: FFmpeg only notices it between
+		// packets (a second SIGINT aborts a blocked read), then writes the
+		// Matroska index. SIGKILL if it hangs; flushed clusters survive that.
+		const child = segment.child;
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGINT');
+			const again = setTimeout(() => child.kill('SIGINT'), 2000);
+			const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
 			await segment.exited;
-			clearTimeout(timer);
+			clearTimeout(again);
+			clearTimeout(kill);
 		}
+		for (const t of segment.tracks) if (!t.transport.closed) t.transport.close();
 		segment.info.endedAt = Date.now();
 		segment.info.endReason = reason;
 		await this.#save();

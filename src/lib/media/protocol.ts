@@ -53,6 +53,8 @@ export type JoinReply =
 			status: LiveClassStatus;
 			viewerCount: number;
 			producers: ProducerSummary[];
+			/** The class router's RTP capabilities (absent when the class is over). */
+			routerRtpCapabilities?: unknown;
 	  }
 	| LiveError;
 

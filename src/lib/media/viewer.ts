@@ -107,6 +107,8 @@ export class Viewer {
 	}
 
 	async start(): Promise<void> {
+		performance.mark('live:start');
+		void this.signaling.connected().then(() => performance.mark('live:socket'));
 		await this.#rebuild();
 	}
 
@@ -135,18 +137,21 @@ export class Viewer {
 		const s = this.signaling;
 		try {
 			const joined = await s.join();
+			performance.mark('live:joined');
 			if (generation !== this.#generation) return;
 			this.status = joined.status;
 			this.#producers = new Map(joined.producers.map((p) => [p.id, p]));
 			if (joined.status === 'ENDED' || joined.status === 'CANCELLED') return this.#end();
-			const routerRtpCapabilities = await s.request<types.RtpCapabilities>(
-				'getRouterRtpCapabilities'
-			);
+			const routerRtpCapabilities =
+				(joined.routerRtpCapabilities as types.RtpCapabilities | undefined) ??
+				(await s.request<types.RtpCapabilities>('getRouterRtpCapabilities'));
 			const device = new Device();
-			await device.load({ routerRtpCapabilities });
-			const info = await s.request<types.TransportOptions>('createWebRtcTransport', {
-				direction: 'recv'
-			});
+			// The transport does not depend on the device: ask for both at once.
+			const [info] = await Promise.all([
+				s.request<types.TransportOptions>('createWebRtcTransport', { direction: 'recv' }),
+				device.load({ routerRtpCapabilities })
+			]);
+			performance.mark('live:device');
 			if (generation !== this.#generation) return;
 			this.#device = device;
 			const transport = device.createRecvTransport(info);
@@ -217,6 +222,7 @@ export class Viewer {
 			this.#consumed[info.kind] = { consumer, producerId: producer.id };
 			this.#publishStream();
 			await this.signaling.request('resumeConsumer', { consumerId: consumer.id });
+			performance.mark(`live:resumed:${info.kind}`);
 			if (info.kind === 'video' && this.#quality !== 'auto') await this.#applyQuality();
 			this.#refreshState();
 		} catch (err) {

@@ -189,11 +189,14 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): Namespace {
 					set.add(socket.id);
 					broadcastViewers(classId);
 				}
+				// Saves the client a round trip before it can load its Device.
+				const routerRtpCapabilities = await room.request(socket.id, 'getRouterRtpCapabilities', {});
 				ack({
 					ok: true,
 					status: cls.status,
 					viewerCount: viewerCount(classId),
-					producers: room.listProducers().map(summary)
+					producers: room.listProducers().map(summary),
+					routerRtpCapabilities
 				});
 			} catch (err) {
 				console.error('live:join failed', err);

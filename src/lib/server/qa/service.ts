@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SessionUser } from '../auth/session.ts';
 import type { Db } from '../db/client.ts';
 import { Prisma } from '../db/generated/client.ts';
@@ -172,6 +173,11 @@ export class QaService {
 	private readonly voteLimiter: SlidingWindowLimiter;
 	/** Per-class chain: changes of one class commit and broadcast in seq order in this process. */
 	private readonly queues = new Map<string, Promise<unknown>>();
+	/** Public full snapshot per class, valid while the class seq is unchanged. */
+	private readonly publicSnapshots = new Map<
+		string,
+		{ seq: number; maxSeq: number; questions: QuestionView[] }
+	>();
 
 	constructor(
 		readonly db: Db,
@@ -194,7 +200,10 @@ export class QaService {
 	): Promise<QaChange> {
 		this.precheck(access, action);
 		return this.enqueue(access.classId, async () => {
-			const change = await this.mutate(access.classId, (ctx) => this.run(ctx, access, action));
+			const change =
+				action.type === 'ask'
+					? await this.ask(access, action.text.trim(), action.anonymous)
+					: await this.mutate(access.classId, (ctx) => this.run(ctx, access, action));
 			await publish(change);
 			return change;
 		});
@@ -302,27 +311,87 @@ export class QaService {
 		});
 	}
 
+	/**
+	 * The hottest write as one statement (one round trip instead of an interactive
+	 * transaction): bump the class seq under its row lock, only while the class is
+	 * open, and insert the question with that seq and its class-time offset.
+	 */
+	private async ask(access: QaAccess, text: string, anonymous: boolean): Promise<QaChange> {
+		const id = randomUUID();
+		const nowMs = this.clock();
+		const moderator = access.role === 'moderator';
+		const rows = await this.db.$queryRaw<
+			{ qa_seq: number; qa_pre_moderation: boolean; status: string; offset_ms: number | null }[]
+		>`
+			WITH s AS (
+				UPDATE policy_class SET qa_seq = qa_seq + 1
+				WHERE id = ${access.classId} AND status IN ('SCHEDULED', 'LIVE')
+				RETURNING qa_seq, qa_pre_moderation, status, went_live_at
+			), ins AS (
+				INSERT INTO question
+					(id, class_id, author_id, text, anonymous, status, offset_ms, version, created_at, updated_at)
+				SELECT ${id}, ${access.classId}, ${access.user.id}, ${text}, ${anonymous},
+					(CASE WHEN s.qa_pre_moderation AND NOT ${moderator} THEN 'PENDING' ELSE 'VISIBLE' END)::"QuestionStatus",
+					CASE WHEN s.status = 'LIVE' AND s.went_live_at IS NOT NULL
+						THEN LEAST(${MAX_OFFSET_MS}::bigint, GREATEST(0::bigint,
+							(${nowMs}::bigint - (EXTRACT(EPOCH FROM s.went_live_at) * 1000)::bigint)))::int
+						ELSE NULL END,
+					s.qa_seq,
+					to_timestamp(${nowMs}::bigint / 1000.0) AT TIME ZONE 'UTC',
+					to_timestamp(${nowMs}::bigint / 1000.0) AT TIME ZONE 'UTC'
+				FROM s
+				RETURNING status::text AS status, offset_ms
+			)
+			SELECT s.qa_seq, s.qa_pre_moderation, ins.status, ins.offset_ms FROM s JOIN ins ON true`;
+		const row = rows[0];
+		if (!row) {
+			const exists = await this.db.policyClass.count({ where: { id: access.classId } });
+			throw new QaError(exists ? 'qa_error_closed' : 'qa_error_not_found');
+		}
+		// Everything about the new row is known here: no read-back round trip.
+		const createdAt = new Date(nowMs);
+		const question: QuestionRow = {
+			id,
+			classId: access.classId,
+			authorId: access.user.id,
+			text,
+			anonymous,
+			status: row.status as QuestionRow['status'],
+			voteCount: 0,
+			pinned: false,
+			offsetMs: row.offset_ms === null ? null : Number(row.offset_ms),
+			answerText: null,
+			answeredLive: false,
+			answeredById: null,
+			answeredAt: null,
+			answerOffsetMs: null,
+			claimedById: null,
+			claimedAt: null,
+			version: Number(row.qa_seq),
+			createdAt,
+			updatedAt: createdAt,
+			author: {
+				displayName: access.user.displayName,
+				priorityService: access.user.priorityService
+			},
+			answeredBy: null,
+			claimedBy: null
+		};
+		return {
+			classId: access.classId,
+			seq: Number(row.qa_seq),
+			preModeration: row.qa_pre_moderation,
+			settingsChanged: false,
+			questions: [question]
+		};
+	}
+
 	private async run(ctx: Ctx, access: QaAccess, action: QaActionParsed): Promise<string[]> {
 		const { tx, seq } = ctx;
 		const me = access.user.id;
 		const open = ctx.classStatus === 'SCHEDULED' || ctx.classStatus === 'LIVE';
 
-		if (action.type === 'ask') {
-			if (!open) throw new QaError('qa_error_closed');
-			const created = await tx.question.create({
-				data: {
-					classId: access.classId,
-					authorId: me,
-					text: action.text.trim(),
-					anonymous: action.anonymous,
-					status: ctx.preModeration && access.role !== 'moderator' ? 'PENDING' : 'VISIBLE',
-					offsetMs: ctx.offsetMs,
-					version: seq
-				},
-				select: { id: true }
-			});
-			return [created.id];
-		}
+		if (action.type === 'ask') throw new Error('asks go through QaService.ask');
 		if (action.type === 'settings') {
 			await tx.policyClass.update({
 				where: { id: access.classId },
@@ -436,29 +505,61 @@ export class QaService {
 	 * another epoch), else only questions changed after lastSeq.
 	 */
 	async snapshot(access: QaAccess, lastSeq: number | null | undefined) {
+		const { classId } = access;
 		const cls = await this.db.policyClass.findUnique({
-			where: { id: access.classId },
+			where: { id: classId },
 			select: { qaSeq: true, qaPreModeration: true }
 		});
 		if (!cls) throw new QaError('qa_error_not_found');
 		const delta = lastSeq !== null && lastSeq !== undefined && lastSeq <= cls.qaSeq;
-		const [rows, votes, mine] = await Promise.all([
+		const viewer = { role: access.role, userId: access.user.id };
+		const [mine, votes] = await Promise.all([
 			this.db.question.findMany({
-				where: { classId: access.classId, ...(delta ? { version: { gt: lastSeq } } : {}) },
+				where: { classId, authorId: access.user.id },
 				include: questionInclude,
 				orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
 			}),
 			this.db.questionVote.findMany({
-				where: { userId: access.user.id, question: { classId: access.classId } },
+				where: { userId: access.user.id, question: { classId } },
 				select: { questionId: true }
-			}),
-			this.db.question.findMany({
-				where: { classId: access.classId, authorId: access.user.id },
-				select: { id: true }
 			})
 		]);
-		const viewer = { role: access.role, userId: access.user.id };
-		const questions = rows
+		let questions: QuestionView[];
+		if (!delta && access.role !== 'moderator') {
+			// A class start brings everyone at once: share the public list per class seq.
+			let cached = this.publicSnapshots.get(classId);
+			if (!cached || cached.seq !== cls.qaSeq) {
+				const rows = await this.db.question.findMany({
+					where: { classId, status: 'VISIBLE' },
+					include: questionInclude,
+					orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
+				});
+				cached = {
+					seq: cls.qaSeq,
+					maxSeq: Math.max(cls.qaSeq, ...rows.map((r) => r.version)),
+					questions: rows.map(publicView)
+				};
+				this.publicSnapshots.set(classId, cached);
+			}
+			const own = mine.filter((q) => q.status === 'PENDING').map(publicView);
+			questions = own.length
+				? [...cached.questions, ...own].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+				: cached.questions;
+			return {
+				seq: cached.maxSeq,
+				full: true,
+				preModeration: cls.qaPreModeration,
+				questions,
+				myVotes: votes.map((v) => v.questionId),
+				myQuestions: mine.map((q) => q.id)
+			};
+		}
+		const rows = await this.db.question.findMany({
+			where: { classId, ...(delta ? { version: { gt: lastSeq } } : {}) },
+			include: questionInclude,
+			orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
+		});
+		questions = rows
 			.map((r) => viewFor(r, viewer, delta))
 			.filter((v): v is QuestionView => v !== null);
 		return {

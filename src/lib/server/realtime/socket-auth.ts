@@ -18,6 +18,23 @@ export function readCookie(header: string | undefined, name: string): string | n
 	return null;
 }
 
+/**
+ * Browsers always send Origin on WebSocket and polling handshakes; refuse those
+ * from another site (cross-site WebSocket hijacking). Non-browser clients send
+ * none.
+ */
+export function sameOrigin(headers: Record<string, string | string[] | undefined>): boolean {
+	const origin = headers.origin;
+	if (typeof origin !== 'string' || origin === '') return true;
+	const forwarded = headers['x-forwarded-host'];
+	const host = (typeof forwarded === 'string' && forwarded) || headers.host;
+	try {
+		return typeof host === 'string' && new URL(origin).host === host.split(',')[0]!.trim();
+	} catch {
+		return false;
+	}
+}
+
 export type SocketAuthDeps = { getDb: () => Promise<Db>; sessionDays: number };
 
 /**
@@ -28,6 +45,7 @@ export type SocketAuthDeps = { getDb: () => Promise<Db>; sessionDays: number };
 export function sessionSocketAuth(deps: SocketAuthDeps) {
 	return async (socket: Socket, next: (err?: Error) => void) => {
 		try {
+			if (!sameOrigin(socket.handshake.headers)) return next(new Error('unauthorized'));
 			const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
 			const session = token
 				? await validateSessionToken(await deps.getDb(), token, deps.sessionDays)

@@ -1,0 +1,92 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { canManageClass } from '$lib/server/auth/guard.ts';
+import { getDb } from '$lib/server/db/client.ts';
+import { listForReplay } from '$lib/server/qa/service.ts';
+import {
+	deleteRecording,
+	getRecording,
+	listRecordings,
+	readTimeline,
+	recordingAccess,
+	setVisibility
+} from '$lib/server/recordings/service.ts';
+import { videoTimeAt } from '../../../../../media-server/src/recorder/finalize.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const load: PageServerLoad = async ({ params, locals, url }) => {
+	if (!UUID.test(params.id)) error(404, { message: 'class_not_found' });
+	const db = await getDb();
+	const cls = await db.policyClass.findUnique({
+		where: { id: params.id },
+		select: { id: true, title: true, instructorId: true }
+	});
+	if (!cls) error(404, { message: 'class_not_found' });
+	const all = await listRecordings(db, cls.id);
+	const ready = all.filter((r) => r.status === 'READY');
+	const wanted = url.searchParams.get('r');
+	const chosen = ready.find((r) => r.id === wanted) ?? ready.at(-1) ?? null;
+	const access = await recordingAccess(db, locals.user, cls, chosen?.visibility ?? 'REGISTRANTS');
+	if (access === 'none') {
+		if (!locals.user)
+			redirect(303, `/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
+		error(403, { message: 'error_forbidden' });
+	}
+	let questions: {
+		id: string;
+		text: string;
+		authorName: string | null;
+		answerText: string | null;
+		at: number;
+	}[] = [];
+	if (chosen) {
+		const rec = await getRecording(db, chosen.id);
+		const timeline = rec ? await readTimeline(rec.dir) : [];
+		const replay = await listForReplay(db, cls.id);
+		const startedAt = rec?.startedAt.getTime() ?? 0;
+		questions = (replay?.questions ?? []).map((q) => ({
+			id: q.id,
+			text: q.text,
+			authorName: q.authorName,
+			answerText: q.answerText,
+			at: Math.round(videoTimeAt(timeline, Date.parse(q.createdAt) - startedAt) * 10) / 10
+		}));
+	}
+	return {
+		cls: { id: cls.id, title: cls.title },
+		recording: chosen,
+		// Other ready parts (a class recorded again after a restart), and for
+		// managers every recording with its state.
+		recordings: access === 'manage' ? all : ready,
+		canManage: access === 'manage',
+		questions
+	};
+};
+
+async function managed(locals: App.Locals, classId: string, form: FormData) {
+	if (!locals.user) return null;
+	const id = String(form.get('recordingId') ?? '');
+	const db = await getDb();
+	const rec = await getRecording(db, id);
+	if (!rec || rec.classId !== classId || !canManageClass(locals.user, rec.policyClass)) return null;
+	return { db, rec };
+}
+
+export const actions: Actions = {
+	visibility: async ({ locals, params, request }) => {
+		const form = await request.formData();
+		const found = await managed(locals, params.id, form);
+		if (!found) return fail(403, { refusal: 'error_forbidden' });
+		const visibility = form.get('visibility') === 'PUBLIC' ? 'PUBLIC' : 'REGISTRANTS';
+		await setVisibility(found.db, found.rec.id, visibility);
+		return { visibility };
+	},
+	delete: async ({ locals, params, request }) => {
+		const form = await request.formData();
+		const found = await managed(locals, params.id, form);
+		if (!found) return fail(403, { refusal: 'error_forbidden' });
+		await deleteRecording(found.db, found.rec.id);
+		return { deleted: true };
+	}
+};

@@ -1,0 +1,241 @@
+import { execFileSync } from 'node:child_process';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { freePort, startAppServer, type AppServer } from '../support/app-server.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { copyPgliteTemplate } from '../support/database.ts';
+import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
+
+/**
+ * A whole live class in real Chromium against the production build: the
+ * instructor goes live from the studio, two registered taxpayers watch,
+ * the instructor switches to screen sharing and pauses the camera, the SFU
+ * worker is killed mid-class, and the class ends.
+ */
+vi.setConfig({ expect: { poll: { timeout: 5000, interval: 100 } } });
+
+let app: AppServer;
+let browser: Browser;
+let classId: string;
+let appEnv: NodeJS.ProcessEnv;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+	// Port and database fixed, so the server can be restarted mid-class. One
+	// worker, so killing it certainly hits the class.
+	const port = await freePort();
+	appEnv = {
+		MEDIA_LISTEN_IP: '127.0.0.1',
+		MEDIA_WORKERS: '1',
+		PGLITE_DIR: copyPgliteTemplate(true),
+		PORT: String(port),
+		ORIGIN: `http://127.0.0.1:${port}`
+	};
+	[app, browser] = await Promise.all([startAppServer(appEnv), launchBrowser()]);
+	classId = await findClassId(app.url);
+});
+
+afterAll(async () => {
+	for (const c of contexts) await c.close().catch(() => undefined);
+	await browser?.close();
+	await app?.stop();
+});
+
+/** Records every RTCPeerConnection the page makes, to read its stats. */
+function recordPeerConnections() {
+	const w = window as unknown as { __pcs: RTCPeerConnection[] };
+	w.__pcs = [];
+	const Original = window.RTCPeerConnection;
+	window.RTCPeerConnection = class extends Original {
+		constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+			super(...args);
+			w.__pcs.push(this);
+		}
+	};
+}
+
+/**
+ * Headless Chromium has no screen to capture, so getDisplayMedia is stubbed
+ * (in this test only) with a canvas stream of a moving "slide".
+ */
+function stubScreenCapture() {
+	navigator.mediaDevices.getDisplayMedia = async () => {
+		const canvas = document.createElement('canvas');
+		canvas.width = 1280;
+		canvas.height = 720;
+		const ctx = canvas.getContext('2d')!;
+		let n = 0;
+		setInterval(() => {
+			ctx.fillStyle = '#fff';
+			ctx.fillRect(0, 0, 1280, 720);
+			ctx.fillStyle = '#b91c1c';
+			ctx.font = '64px sans-serif';
+			ctx.fillText(`留抵退税 第 ${n++} 帧`, 100 + (n % 200), 360);
+		}, 1000 / 15);
+		return canvas.captureStream(15);
+	};
+}
+
+async function as(account: keyof typeof ACCOUNTS, init?: () => void): Promise<Page> {
+	const context = await browser.newContext({ locale: 'zh-CN' });
+	contexts.push(context);
+	const [name, value] = (await loginCookie(app.url, ACCOUNTS[account])).split('=') as [
+		string,
+		string
+	];
+	await context.addCookies([{ name, value, url: app.url }]);
+	await context.addInitScript(recordPeerConnections);
+	if (init) await context.addInitScript(init);
+	const page = await context.newPage();
+	page.on('pageerror', (err) => console.error(`[${account}] page error:`, err.message));
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') console.error(`[${account}] console:`, msg.text());
+	});
+	return page;
+}
+
+type Playback = { frames: number; audioBytes: number; width: number; height: number };
+
+/** Decoding stats of the page's open peer connections, plus the <video>'s size. */
+function playback(page: Page): Promise<Playback> {
+	return page.evaluate(async () => {
+		const result = { frames: 0, audioBytes: 0, width: 0, height: 0 };
+		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+			if (pc.connectionState === 'closed') continue;
+			(await pc.getStats()).forEach((s) => {
+				if (s.type !== 'inbound-rtp') return;
+				if (s.kind === 'video') {
+					result.frames += s.framesDecoded ?? 0;
+					result.height = s.frameHeight ?? result.height;
+				}
+				if (s.kind === 'audio') result.audioBytes += s.bytesReceived ?? 0;
+			});
+		}
+		result.width = document.querySelector('video')?.videoWidth ?? 0;
+		return result;
+	});
+}
+
+/** Waits until the page decodes more frames than `after` (default: any). */
+async function decodesBeyond(page: Page, after = 0, timeout = 10_000): Promise<Playback> {
+	let last: Playback | undefined;
+	await expect
+		.poll(async () => (last = await playback(page)).frames, { timeout, interval: 100 })
+		.toBeGreaterThan(after);
+	return last!;
+}
+
+const status = (page: Page) => page.getByRole('status').first();
+
+async function classBadge(): Promise<string> {
+	const html = await (await fetch(`${app.url}/classes/${classId}`)).text();
+	return /class="badge">([^<]+)</.exec(html)?.[1] ?? '';
+}
+
+test('instructor goes live, registered taxpayers watch through screen share, worker loss and the end', async () => {
+	const [studio, viewer1, viewer2] = await Promise.all([
+		as('instructor', stubScreenCapture),
+		as('taxpayer1'),
+		as('taxpayer2')
+	]);
+
+	await studio.goto(`${app.url}/classes/${classId}/studio`);
+	await expect.poll(() => status(studio).textContent()).toContain('准备就绪');
+	await expect
+		.poll(() => studio.locator('meter').evaluate((m: HTMLMeterElement) => m.value), {
+			timeout: 5000
+		})
+		.toBeGreaterThan(0);
+
+	// A viewer who arrives early waits for the instructor.
+	await viewer1.goto(`${app.url}/classes/${classId}/watch`);
+	await expect.poll(() => status(viewer1).textContent()).toContain('等待讲师开始直播');
+
+	await studio.getByRole('button', { name: '开始直播' }).click();
+	const liveAt = Date.now();
+	await expect.poll(() => status(studio).textContent()).toContain('直播中');
+	await decodesBeyond(viewer1);
+	console.log(`waiting viewer: first frame ${Date.now() - liveAt} ms after "go live"`);
+
+	// A viewer who arrives during the class starts within a second or so.
+	const openedAt = Date.now();
+	await viewer2.goto(`${app.url}/classes/${classId}/watch`);
+	await decodesBeyond(viewer2);
+	console.log(`joining viewer: first frame ${Date.now() - openedAt} ms after navigation`);
+
+	for (const viewer of [viewer1, viewer2]) {
+		const first = await playback(viewer);
+		const later = await decodesBeyond(viewer, first.frames);
+		expect(later.width).toBeGreaterThan(0);
+		await expect.poll(async () => (await playback(viewer)).audioBytes).toBeGreaterThan(0);
+		await expect.poll(() => status(viewer).textContent()).toContain('正在播放');
+	}
+	await expect.poll(() => studio.getByText('在线观众：2 人').count()).toBe(1);
+	expect(await classBadge()).toBe('直播中');
+	await expect
+		.poll(() => studio.locator('.quality').getAttribute('data-level'), { timeout: 8000 })
+		.toMatch(/good|fair|poor/);
+
+	// Manual quality: the lowest simulcast layer.
+	await viewer2.getByLabel('清晰度').selectOption('low');
+	const high = (await playback(viewer2)).height;
+	await expect
+		.poll(async () => (await playback(viewer2)).height, { timeout: 8000 })
+		.toBeLessThan(high);
+	await viewer2.getByLabel('清晰度').selectOption('auto');
+
+	// Screen sharing replaces the camera; viewers keep decoding.
+	await studio.getByRole('button', { name: '共享屏幕' }).click();
+	await expect.poll(() => studio.getByRole('button', { name: '切回摄像头' }).count()).toBe(1);
+	await new Promise((r) => setTimeout(r, 500));
+	for (const viewer of [viewer1, viewer2]) {
+		const before = await playback(viewer);
+		await decodesBeyond(viewer, before.frames + 10);
+	}
+	await studio.getByRole('button', { name: '切回摄像头' }).click();
+
+	// Camera off pauses the producer: viewers see the paused state, then video again.
+	await studio.getByRole('button', { name: '关闭摄像头' }).click();
+	await expect.poll(() => status(viewer1).textContent()).toContain('讲师暂时关闭了画面');
+	await studio.getByRole('button', { name: '打开摄像头' }).click();
+	await expect.poll(() => status(viewer1).textContent()).toContain('正在播放');
+
+	// The SFU worker dies mid-class; everyone recovers without a reload.
+	await viewer1.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+	const pids = execFileSync('pgrep', ['-P', String(app.process.pid), '-f', 'mediasoup-worker'])
+		.toString()
+		.trim()
+		.split('\n');
+	expect(pids).toHaveLength(1);
+	const killedAt = Date.now();
+	process.kill(Number(pids[0]), 'SIGKILL');
+	await expect.poll(async () => (await playback(viewer1)).frames, { timeout: 3000 }).toBe(0);
+	for (const viewer of [viewer1, viewer2]) {
+		const recovered = await decodesBeyond(viewer, 0, 10_000 - (Date.now() - killedAt));
+		await decodesBeyond(viewer, recovered.frames);
+	}
+	console.log(`worker killed: both viewers decoding again after ${Date.now() - killedAt} ms`);
+	expect(await viewer1.evaluate(() => (window as unknown as { __marker: number }).__marker)).toBe(
+		42
+	);
+
+	// The app server restarts mid-class (same port and database; the class
+	// stays LIVE): studio and viewers reconnect by themselves.
+	await app.stop();
+	const restartedAt = Date.now();
+	app = await startAppServer(appEnv);
+	for (const viewer of [viewer1, viewer2]) {
+		const recovered = await decodesBeyond(viewer, 0, 20_000);
+		await decodesBeyond(viewer, recovered.frames);
+	}
+	console.log(`server restarted: viewers decoding again ${Date.now() - restartedAt} ms after stop`);
+	await expect.poll(() => status(studio).textContent()).toContain('直播中');
+
+	// End of class.
+	await studio.getByRole('button', { name: '结束直播' }).click();
+	await studio.getByRole('button', { name: '确认结束' }).click();
+	for (const page of [studio, viewer1, viewer2]) {
+		await expect.poll(() => status(page).textContent()).toContain('本次直播已结束');
+	}
+	expect(await classBadge()).toBe('已结束');
+}, 90_000);
