@@ -121,7 +121,12 @@ describe('recordings', () => {
 			data: { classId: cls.id, userId: registrant.id, status: 'CONFIRMED' }
 		});
 		await t.db.registration.create({
-			data: { classId: cls.id, userId: waitlisted.id, status: 'WAITLISTED' }
+			data: {
+				classId: cls.id,
+				userId: waitlisted.id,
+				status: 'WAITLISTED',
+				waitlistedAt: new Date()
+			}
 		});
 		const access = (u: typeof stranger | null, v: 'REGISTRANTS' | 'PUBLIC') =>
 			recordingAccess(t.db, u ? asUser(u) : null, cls, v);

@@ -221,9 +221,13 @@ function normalizeArgs(
 		`fps=${fps}`,
 		'format=yuv420p'
 	].join(',');
-	// Real audio is stretched over gaps and padded so it never ends first;
-	// -shortest then cuts both at the end of the real media.
-	const audio = what.hasAudio ? 'aresample=48000:async=1000:first_pts=0,apad' : 'aresample=48000';
+	// Real audio is stretched over gaps, and padded when video sets the length
+	// so it never ends first; -shortest then cuts at the end of the real media.
+	const audio = !what.hasAudio
+		? 'aresample=48000'
+		: what.hasVideo
+			? 'aresample=48000:async=1000:first_pts=0,apad'
+			: 'aresample=48000:async=1000:first_pts=0';
 	args.push(
 		'-map',
 		videoInput,

@@ -54,7 +54,13 @@ export class Signaling {
 	constructor(classId: string, role: LiveRole, url?: string) {
 		this.classId = classId;
 		this.role = role;
-		const opts = { transports: ['websocket'], withCredentials: true };
+		// Quick retries: a restarted server is back within seconds and viewers are waiting.
+		const opts = {
+			transports: ['websocket'],
+			withCredentials: true,
+			reconnectionDelay: 500,
+			reconnectionDelayMax: 2000
+		};
 		this.socket = url ? io(url + MEDIA_NAMESPACE, opts) : io(MEDIA_NAMESPACE, opts);
 		this.socket.on('connect', () => {
 			if (this.#everConnected) this.#emit('reconnected');

@@ -53,17 +53,30 @@ export function canPublish(user: SessionUser, cls: { instructorId: string }): bo
 }
 
 /** Registered (CONFIRMED) taxpayers, the instructor, staff and admins may watch. */
+export function mayWatch(
+	user: SessionUser,
+	cls: { instructorId: string },
+	registrationStatus: string | null | undefined
+): boolean {
+	return (
+		registrationStatus === 'CONFIRMED' ||
+		user.role === 'STAFF' ||
+		user.role === 'ADMIN' ||
+		user.id === cls.instructorId
+	);
+}
+
 export async function canWatchClass(
 	db: Db,
 	user: SessionUser,
 	cls: { id: string; instructorId: string }
 ): Promise<boolean> {
-	if (user.role === 'STAFF' || user.role === 'ADMIN' || user.id === cls.instructorId) return true;
+	if (mayWatch(user, cls, null)) return true;
 	const registration = await db.registration.findFirst({
 		where: { classId: cls.id, userId: user.id, status: 'CONFIRMED' },
-		select: { id: true }
+		select: { status: true }
 	});
-	return registration !== null;
+	return mayWatch(user, cls, registration?.status);
 }
 
 const select = { id: true, instructorId: true, status: true, wentLiveAt: true, endedAt: true };

@@ -2,6 +2,7 @@ import { error, fail } from '@sveltejs/kit';
 import { canManageClass, requireUser } from '$lib/server/auth/guard.ts';
 import { countWaitlisted, getClass, getMyRegistration } from '$lib/server/classes.ts';
 import { getDb } from '$lib/server/db/client.ts';
+import { canPublish, mayWatch } from '$lib/server/live-status.ts';
 import { listRecordings } from '$lib/server/recordings/service.ts';
 import { cancelRegistration, register } from '$lib/server/registration.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -18,12 +19,7 @@ export const load: PageServerLoad = async ({ params, locals }) => {
 		locals.user ? getMyRegistration(db, cls.id, locals.user.id) : null
 	]);
 	const user = locals.user;
-	const canWatch =
-		user !== null &&
-		(registration?.status === 'CONFIRMED' ||
-			user.role === 'STAFF' ||
-			user.role === 'ADMIN' ||
-			user.id === cls.instructorId);
+	const canWatch = user !== null && mayWatch(user, cls, registration?.status);
 	// Replay block: registrants and managers see every recording; others the public ones.
 	const recordings = (await listRecordings(db, cls.id)).filter(
 		(r) => canWatch || r.visibility === 'PUBLIC'
@@ -34,12 +30,8 @@ export const load: PageServerLoad = async ({ params, locals }) => {
 		waitlisted,
 		registration,
 		canManage: user ? canManageClass(user, cls) : false,
-		canWatch:
-			user !== null &&
-			(registration?.status === 'CONFIRMED' ||
-				user.role === 'STAFF' ||
-				user.role === 'ADMIN' ||
-				user.id === cls.instructorId),
+		canWatch,
+		canPresent: user !== null && canPublish(user, cls),
 		now: new Date()
 	};
 };
