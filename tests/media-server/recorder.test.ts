@@ -184,4 +184,45 @@ describe('ClassRecorder', () => {
 			head.indexOf('mdat') === -1 ? 4096 : head.indexOf('mdat')
 		);
 	});
+	it('keeps recording across a mediasoup worker restart', async () => {
+		const room2 = await server.getOrCreateRoom('class-rec-2');
+		const dir2 = path.join(dir, 'worker-restart');
+		const before = [
+			await startFfmpegPublisher(room2, 'teacher', 'video'),
+			await startFfmpegPublisher(room2, 'teacher', 'audio')
+		];
+		for (const p of before) stops.push(() => p.stop());
+		const recorder = await ClassRecorder.start(room2, {
+			recordingId: 'rec-2',
+			dir: dir2,
+			ports: new PortAllocator(43700, 43799),
+			restartDelayMs: 500
+		});
+		await waitFor('first segment', () => recorder.currentSegment?.audio !== null, 10_000);
+		await sleep(2500);
+
+		const rebuilt = new Promise<void>((resolve) => room2.once('rebuilt', () => resolve()));
+		const [worker] = await server.getWorkerStats();
+		process.kill(worker!.pid, 'SIGKILL');
+		await rebuilt;
+		for (const p of before) p.stop();
+		// The publisher redoes its transports, as the signaling layer tells it to.
+		const after = [
+			await startFfmpegPublisher(room2, 'teacher', 'video'),
+			await startFfmpegPublisher(room2, 'teacher', 'audio')
+		];
+		for (const p of after) stops.push(() => p.stop());
+		await waitFor(
+			'segment on the new producers',
+			() => recorder.currentSegment?.video?.producerId === after[0]!.producerId,
+			10_000
+		);
+		await sleep(2500);
+		const manifest = await recorder.stop();
+		expect(manifest.segments).toHaveLength(2);
+		const result = await finalizeRecording(dir2);
+		expect(result.skipped).toEqual([]);
+		expect(result.timeline).toHaveLength(2);
+		expect(result.durationSeconds).toBeGreaterThan(3.5);
+	});
 });

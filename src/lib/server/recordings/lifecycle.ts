@@ -99,6 +99,12 @@ export async function startRecording(classId: string): Promise<string | null> {
 					where: { id: recordingId },
 					data: { startedAt: new Date(recorder.manifest.startedAt) }
 				});
+				recorder.once('stopped', (manifest) => {
+					// Stopped by itself (the room closed) rather than by stopRecording.
+					if (s.recorders.get(classId) !== entry) return;
+					s.recorders.delete(classId);
+					void finish(s, recordingId, manifest.endedAt).then(() => resumeIfLive(s, classId));
+				});
 				return recorder;
 			} catch (error) {
 				logger.error('could not start recording', { classId, error: String(error) });
@@ -126,15 +132,27 @@ export async function stopRecording(classId: string): Promise<string | null> {
 	const recorder = await entry.recorder;
 	if (!recorder) return null;
 	const manifest = await recorder.stop();
+	await finish(s, entry.recordingId, manifest.endedAt);
+	return entry.recordingId;
+}
+
+async function finish(s: State, recordingId: string, endedAt: number | null): Promise<void> {
 	const db = await s.getDb();
 	await db.recording
 		.update({
-			where: { id: entry.recordingId },
-			data: { status: 'PROCESSING', progress: 0, endedAt: new Date(manifest.endedAt ?? Date.now()) }
+			where: { id: recordingId },
+			data: { status: 'PROCESSING', progress: 0, endedAt: new Date(endedAt ?? Date.now()) }
 		})
-		.then(() => enqueueFinalize(entry.recordingId))
-		.catch(() => logger.warn('recording vanished before finalization', { classId }));
-	return entry.recordingId;
+		.then(() => void enqueueFinalize(recordingId))
+		.catch(() => logger.warn('recording vanished before finalization', { recordingId }));
+}
+
+/** A room that closed while its class is still LIVE gets a new recording. */
+async function resumeIfLive(s: State, classId: string): Promise<void> {
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	const db = await s.getDb();
+	const cls = await db.policyClass.findUnique({ where: { id: classId }, select: { status: true } });
+	if (cls?.status === 'LIVE') await startRecording(classId);
 }
 
 /** The finalization job: one at a time, progress written as it goes. */
