@@ -194,4 +194,16 @@ test('a live class is recorded, finalized and replayed with its questions', asyn
 			})
 		).status
 	).toBe(403);
+	// Staff make it public (then anyone may fetch it), and delete it.
+	const staff = await as('staff');
+	await staff.goto(`${app.url}${replayHref}`, { waitUntil: 'networkidle' });
+	await staff.getByRole('button', { name: '设为公开' }).click();
+	await staff.getByRole('button', { name: '设为仅报名学员可看' }).waitFor();
+	const publicRange = await fetch(media, { headers: { range: 'bytes=0-9' } });
+	expect(publicRange.status).toBe(206);
+	staff.once('dialog', (d) => void d.accept());
+	await staff.getByRole('button', { name: '删除回放' }).click();
+	await staff.getByText('回放已删除').waitFor();
+	expect((await fetch(media, { headers: { cookie: await cookieOf('staff') } })).status).toBe(404);
+	expect(execFileSync('find', [recordingsDir, '-name', 'replay.mp4']).toString().trim()).toBe('');
 }, 240_000);

@@ -198,7 +198,7 @@ describe('ClassRecorder', () => {
 			ports: new PortAllocator(43700, 43799),
 			restartDelayMs: 500
 		});
-		await waitFor('first segment', () => recorder.currentSegment?.audio !== null, 10_000);
+		await waitFor('first segment', () => (recorder.currentSegment?.audio ?? null) !== null, 10_000);
 		await sleep(2500);
 
 		const rebuilt = new Promise<void>((resolve) => room2.once('rebuilt', () => resolve()));

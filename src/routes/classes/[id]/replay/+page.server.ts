@@ -86,6 +86,10 @@ export const actions: Actions = {
 		const form = await request.formData();
 		const found = await managed(locals, params.id, form);
 		if (!found) return fail(403, { refusal: 'error_forbidden' });
+		// Still being written or converted: delete it once it is READY or FAILED.
+		if (found.rec.status === 'RECORDING' || found.rec.status === 'PROCESSING') {
+			return fail(409, { refusal: 'error_forbidden' });
+		}
 		await deleteRecording(found.db, found.rec.id);
 		return { deleted: true };
 	}
