@@ -6,6 +6,12 @@ const config = {
 	preprocess: vitePreprocess(),
 	kit: {
 		adapter: adapter({ out: 'build' }),
+		typescript: {
+			// Type-check the media server and benchmarks with the app's strict settings.
+			config: (tsconfig) => {
+				tsconfig.include.push('../media-server/**/*.ts', '../bench/**/*.ts', '../prisma/**/*.ts');
+			}
+		},
 		alias: {
 			'$media-server': 'media-server/src'
 		}

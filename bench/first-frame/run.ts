@@ -25,7 +25,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../../tests/support/browser.ts';
 import { ACCOUNTS, findClassId, loginCookie } from '../../tests/support/live.ts';
 import { startBaseline } from './baseline-server.ts';
 
@@ -104,7 +105,8 @@ async function startApp(pgliteDir: string): Promise<string> {
 /** In every page: resolve window.__firstFrame with performance.now() at the first decoded frame. */
 function watchFirstFrame() {
 	const pcs: RTCPeerConnection[] = [];
-	const marks = ((window as unknown as { __marks: Record<string, number> }).__marks = {});
+	const marks: Record<string, number> = {};
+	(window as unknown as { __marks: Record<string, number> }).__marks = marks;
 	const Original = window.RTCPeerConnection;
 	window.RTCPeerConnection = class extends Original {
 		constructor(...a: ConstructorParameters<typeof RTCPeerConnection>) {
@@ -190,22 +192,7 @@ async function main() {
 	const [appUrl, baseline, browser] = await Promise.all([
 		startApp(pgliteDir),
 		startBaseline(),
-		chromium.launch({
-			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-			args: [
-				'--headless=new',
-				'--no-sandbox',
-				'--disable-gpu',
-				'--disable-quic',
-				'--no-first-run',
-				'--disable-background-networking',
-				'--disable-component-update',
-				'--disable-sync',
-				'--use-fake-device-for-media-stream',
-				'--use-fake-ui-for-media-stream',
-				'--autoplay-policy=no-user-gesture-required'
-			]
-		})
+		launchBrowser()
 	]);
 	cleanups.push(() => browser.close(), baseline.close);
 	console.log(`setup ${((Date.now() - started) / 1000).toFixed(1)} s`);

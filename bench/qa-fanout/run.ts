@@ -22,7 +22,7 @@
  *
  * Run: [DATABASE_URL=postgresql://...] npx tsx bench/qa-fanout/run.ts [--sizes 1000,5000] [--latency 30] [--burst 300] [--window 16]
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess, type Serializable } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:http';
@@ -171,7 +171,7 @@ const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
 // --- clients ---
 type Reply = { ok: boolean; error?: string; [k: string]: unknown };
-function request(child: ChildProcess, msg: unknown): Promise<Reply> {
+function request(child: ChildProcess, msg: Serializable): Promise<Reply> {
 	return new Promise((resolve, reject) => {
 		const onMessage = (m: Reply & { progress?: number }) => {
 			if (m.progress !== undefined) {

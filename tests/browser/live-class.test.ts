@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { freePort, type AppServer } from '../support/app-server.ts';
+import { freePort, startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
-import { ACCOUNTS, findClassId, loginCookie, startAppServerAt } from '../support/live.ts';
+import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
 
 /**
  * A whole live class in real Chromium against the production build: the
@@ -30,7 +30,7 @@ beforeAll(async () => {
 		MEDIA_WORKERS: '1',
 		PGLITE_DIR: copyPgliteTemplate(true)
 	};
-	[app, browser] = await Promise.all([startAppServerAt(port, appEnv), launchBrowser()]);
+	[app, browser] = await Promise.all([startAppServer(appEnv, port), launchBrowser()]);
 	classId = await findClassId(app.url);
 });
 
@@ -222,10 +222,10 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 
 	// The app server restarts mid-class (same port and database; the class
 	// stays LIVE): studio and viewers reconnect by themselves.
-	await app.stop();
 	const restartedAt = Date.now();
+	await app.stop();
 	const stoppedIn = Date.now() - restartedAt;
-	app = await startAppServerAt(port, appEnv);
+	app = await startAppServer(appEnv, port);
 	const upIn = Date.now() - restartedAt;
 	for (const viewer of [viewer1, viewer2]) {
 		const recovered = await decodesBeyond(viewer, 0, 20_000);

@@ -21,19 +21,26 @@ export async function freePort(): Promise<number> {
 	});
 }
 
-export async function startAppServer(env: NodeJS.ProcessEnv = {}): Promise<AppServer> {
+/**
+ * `env` overrides the defaults (PGLITE_DIR included); a fixed `port` lets a test
+ * stop the server and start it again where its clients expect it.
+ */
+export async function startAppServer(
+	env: NodeJS.ProcessEnv = {},
+	port?: number
+): Promise<AppServer> {
 	if (!fs.existsSync(path.resolve('build/handler.js'))) {
 		throw new Error('No production build: run `npm run build` before the browser tests.');
 	}
-	const port = await freePort();
+	const listenPort = port ?? (await freePort());
 	const child = spawn(process.execPath, ['src/server.js'], {
 		env: {
 			...process.env,
 			DATABASE_URL: '',
 			PGLITE_DIR: copyPgliteTemplate(true),
-			PORT: String(port),
+			PORT: String(listenPort),
 			HOST: '127.0.0.1',
-			ORIGIN: `http://127.0.0.1:${port}`,
+			ORIGIN: `http://127.0.0.1:${listenPort}`,
 			...env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
@@ -41,8 +48,8 @@ export async function startAppServer(env: NodeJS.ProcessEnv = {}): Promise<AppSe
 	let output = '';
 	child.stdout?.on('data', (d) => (output += d));
 	child.stderr?.on('data', (d) => (output += d));
-	const url = `http://127.0.0.1:${port}`;
-	const deadline = Date.now() + 30_000;
+	const url = `http://127.0.0.1:${listenPort}`;
+	const deadline = Date.now() + 60_000;
 	for (;;) {
 		if (child.exitCode !== null) throw new Error(`App server exited early:\n${output}`);
 		try {

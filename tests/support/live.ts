@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
 
 /** Helpers for the live-class tests (media signaling and browser). */
@@ -69,52 +68,4 @@ export function ask<T = { ok: boolean; error?: string; [k: string]: unknown }>(
 	payload: unknown
 ): Promise<T> {
 	return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
-}
-
-/**
- * Like startAppServer, but on a port and database chosen by the caller, so a
- * test can stop the server and start it again where clients expect it.
- */
-export async function startAppServerAt(
-	port: number,
-	env: NodeJS.ProcessEnv
-): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-	const url = `http://127.0.0.1:${port}`;
-	const child = spawn(process.execPath, ['src/server.js'], {
-		env: {
-			...process.env,
-			DATABASE_URL: '',
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			ORIGIN: url,
-			...env
-		},
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	let output = '';
-	child.stdout?.on('data', (d) => (output += d));
-	child.stderr?.on('data', (d) => (output += d));
-	const deadline = Date.now() + 60_000;
-	for (;;) {
-		if (child.exitCode !== null) throw new Error(`App server exited early:\n${output}`);
-		if (
-			await fetch(`${url}/`).then(
-				(r) => r.ok,
-				() => false
-			)
-		)
-			break;
-		if (Date.now() > deadline) throw new Error(`App server did not start:\n${output}`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
-	return {
-		url,
-		process: child,
-		stop: () =>
-			new Promise((resolve) => {
-				if (child.exitCode !== null) return resolve();
-				child.once('exit', () => resolve());
-				child.kill('SIGTERM');
-			})
-	};
 }
