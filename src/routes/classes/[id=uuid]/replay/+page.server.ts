@@ -13,10 +13,7 @@ import {
 import { videoTimeAt } from '../../../../../media-server/src/recorder/finalize.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const load: PageServerLoad = async ({ params, locals, url }) => {
-	if (!UUID.test(params.id)) error(404, { message: 'class_not_found' });
 	const db = await getDb();
 	const cls = await db.policyClass.findUnique({
 		where: { id: params.id },

@@ -5,12 +5,9 @@ import { getDb } from '$lib/server/db/client.ts';
 import { canPublish } from '$lib/server/live-status.ts';
 import type { PageServerLoad } from './$types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The instructor's live studio; only the class's instructor or an admin may broadcast. */
 export const load: PageServerLoad = async ({ params, locals, url }) => {
 	const user = requireUser(locals, url);
-	if (!UUID.test(params.id)) error(404, { message: 'class_not_found' });
 	const cls = await getClass(await getDb(), params.id);
 	if (!cls) error(404, { message: 'class_not_found' });
 	if (!canPublish(user, cls)) error(403, { message: 'error_forbidden' });

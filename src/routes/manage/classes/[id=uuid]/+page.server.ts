@@ -10,11 +10,8 @@ import { formValues, parseForm } from '$lib/schemas/form.ts';
 import { cancelClassSchema } from '$lib/schemas/policy-class.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The class, if it exists and this user may manage it; 404 or 403 otherwise. */
 async function managedClass(db: Db, id: string, user: SessionUser) {
-	if (!UUID.test(id)) error(404, { message: 'class_not_found' });
 	const cls = await getClass(db, id);
 	if (!cls) error(404, { message: 'class_not_found' });
 	if (!canManageClass(user, cls)) error(403, { message: 'error_forbidden' });
