@@ -11,9 +11,6 @@ const config = {
 			config: (tsconfig) => {
 				tsconfig.include.push('../media-server/**/*.ts', '../bench/**/*.ts', '../prisma/**/*.ts');
 			}
-		},
-		alias: {
-			'$media-server': 'media-server/src'
 		}
 	}
 };
