@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QaClient } from '../../src/lib/qa/client.ts';
+import { startAppServer, type AppServer } from '../support/app-server.ts';
+import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
+import { connect, waitFor } from './qa-support.ts';
+
+/**
+ * Scale-out as deployed: two app processes (production build) on one server
+ * PostgreSQL and one Redis. A question asked through one process reaches a
+ * viewer connected to the other. Runs in the pass with DATABASE_URL and REDIS_URL.
+ */
+describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
+	'live Q&A across two app processes',
+	() => {
+		const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+		const name = `tc_test_qa_${process.pid}_${Date.now()}`;
+		const apps: AppServer[] = [];
+		const clients: QaClient[] = [];
+
+		beforeAll(async () => {
+			await admin.connect();
+			await admin.query(`CREATE DATABASE ${name}`);
+			const url = new URL(process.env.DATABASE_URL!);
+			url.pathname = `/${name}`;
+			const env = { ...process.env, DATABASE_URL: url.toString() };
+			execFileSync('npx', ['prisma', 'migrate', 'deploy'], { env, stdio: 'pipe' });
+			execFileSync('npx', ['tsx', 'prisma/seed.ts'], { env, stdio: 'pipe' });
+			const shared = { DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL };
+			apps.push(...(await Promise.all([startAppServer(shared), startAppServer(shared)])));
+		});
+
+		afterAll(async () => {
+			for (const client of clients) client.close();
+			await Promise.all(apps.map((app) => app.stop()));
+			await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+			await admin.end();
+		});
+
+		it('a question asked on one process reaches a viewer on the other', async () => {
+			const [one, two] = apps as [AppServer, AppServer];
+			const classId = await findClassId(one.url);
+			const asker = connect(one.url, classId, await loginCookie(one.url, ACCOUNTS.taxpayer1));
+			const viewer = connect(two.url, classId, await loginCookie(two.url, ACCOUNTS.taxpayer2));
+			clients.push(asker, viewer);
+			await Promise.all([asker.ready(), viewer.ready()]);
+
+			const askedAt = Date.now();
+			expect((await asker.ask('两个进程之间能看到这个问题吗？')).ok).toBe(true);
+			const seen = await waitFor(viewer, (qs) =>
+				qs.find((q) => q.text === '两个进程之间能看到这个问题吗？')
+			);
+			expect(Date.now() - askedAt).toBeLessThan(1000);
+
+			expect((await viewer.vote(seen.id)).ok).toBe(true);
+			await waitFor(asker, (qs) => qs.find((q) => q.id === seen.id && q.voteCount === 1));
+		});
+	}
+);
