@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import {
 	createMediaServer,
 	mediaServerConfigFromEnv,
@@ -16,6 +17,9 @@ const logger: MediaLogger = {
 };
 
 async function create(): Promise<MediaServer> {
+	// mediasoup 3.12 reports its workers' warnings and errors only through
+	// `debug`; show them in the app's log unless DEBUG already chooses otherwise.
+	if (!process.env.DEBUG) createDebug.enable('mediasoup:WARN*,mediasoup:ERROR*');
 	const config = mediaServerConfigFromEnv();
 	if (config.listenIp === '0.0.0.0' && !config.announcedIp) {
 		// Browsers cannot reach 0.0.0.0; loopback keeps local development working.
