@@ -56,6 +56,19 @@ describe('register', () => {
 		expect(s.waitlisted.every((r) => r.waitlistedAt && !r.confirmedAt)).toBe(true);
 	});
 
+	it('stamps the registration with the instant it was made, in UTC', async () => {
+		const cls = await makeClass(db, { capacity: 1 });
+		const [first, second] = await makeUsers(db, 2);
+		// Inside the class's registration window, with milliseconds that must survive.
+		const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 456);
+		const later = new Date(at.getTime() + 1000);
+		await register(db, cls.id, first!, at);
+		await register(db, cls.id, second!, later);
+		const s = await state(cls.id);
+		expect(s.confirmed[0]?.confirmedAt?.toISOString()).toBe(at.toISOString());
+		expect(s.waitlisted[0]?.waitlistedAt?.toISOString()).toBe(later.toISOString());
+	});
+
 	it('allows one active registration per user, and a new one after cancelling', async () => {
 		const cls = await makeClass(db, { capacity: 1 });
 		const [a, b] = await makeUsers(db, 2);

@@ -68,25 +68,27 @@ export async function register(
 		const refusal = registrationWindowRefusal(cls, now);
 		if (refusal) return { ok: false, reason: refusal };
 
-		const existing = await tx.registration.findFirst({
-			where: { classId, userId, status: { not: 'CANCELLED' } },
-			select: { id: true }
-		});
-		if (existing) return { ok: false, reason: 'already_registered' };
-
+		// One statement for the seat: the insert yields nothing when the user
+		// already holds an active registration (the partial unique index), and
+		// the counter moves only with a confirmed insert. Fewer round trips
+		// matter here: every registration for the class queues on its lock.
 		const seatFree = cls.confirmedCount < cls.capacity;
-		const created = await tx.registration.create({
-			data: seatFree
-				? { classId, userId, status: 'CONFIRMED', confirmedAt: now }
-				: { classId, userId, status: 'WAITLISTED', waitlistedAt: now },
-			select: { id: true }
-		});
-		if (seatFree) {
-			await tx.policyClass.update({
-				where: { id: classId },
-				data: { confirmedCount: { increment: 1 } }
-			});
-		}
+		const status = seatFree ? 'CONFIRMED' : 'WAITLISTED';
+		const inserted = await tx.$queryRaw<{ id: string }[]>`
+			WITH created AS (
+				INSERT INTO registration (id, class_id, user_id, status, confirmed_at, waitlisted_at)
+				VALUES (gen_random_uuid()::text, ${classId}, ${userId}, ${status}::"RegistrationStatus",
+				        ${seatFree ? now.toISOString() : null}::timestamp,
+				        ${seatFree ? null : now.toISOString()}::timestamp)
+				ON CONFLICT (class_id, user_id) WHERE status <> 'CANCELLED' DO NOTHING
+				RETURNING id
+			), counted AS (
+				UPDATE policy_class SET confirmed_count = confirmed_count + 1
+				WHERE id = ${classId} AND ${seatFree} AND EXISTS (SELECT 1 FROM created)
+			)
+			SELECT id FROM created`;
+		const created = inserted[0];
+		if (!created) return { ok: false, reason: 'already_registered' };
 		return {
 			ok: true,
 			registrationId: created.id,
