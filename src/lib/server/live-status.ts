@@ -95,60 +95,50 @@ function changeOf(
 	};
 }
 
-/** SCHEDULED → LIVE (sets wentLiveAt). Repeating it while LIVE is a no-op success. */
-export async function goLive(
+const TRANSITIONS = {
+	LIVE: { from: 'SCHEDULED', stamp: 'wentLiveAt' },
+	ENDED: { from: 'LIVE', stamp: 'endedAt' }
+} as const;
+
+/**
+ * Move a class into `to` and stamp the time. Repeating a transition that has
+ * already happened is a no-op success; a conditional update keeps two
+ * concurrent requests from both making it.
+ */
+async function transition(
 	db: Db,
 	classId: string,
 	actor: SessionUser,
-	now: Date = new Date()
+	to: LiveTransition,
+	now: Date
 ): Promise<LiveStatusResult> {
+	const { from, stamp } = TRANSITIONS[to];
 	const cls = await db.policyClass.findUnique({ where: { id: classId }, select });
 	if (!cls) return { ok: false, reason: 'not_found' };
 	if (!canPublish(actor, cls)) return { ok: false, reason: 'forbidden' };
-	if (cls.status === 'LIVE')
-		return { ok: true, change: changeOf(cls, 'LIVE', actor.id), changed: false };
-	// Conditional update: two concurrent requests cannot both make the transition.
+	if (cls.status === to) return { ok: true, change: changeOf(cls, to, actor.id), changed: false };
 	const { count } = await db.policyClass.updateMany({
-		where: { id: classId, status: 'SCHEDULED' },
-		data: { status: 'LIVE', wentLiveAt: now }
+		where: { id: classId, status: from },
+		data: { status: to, [stamp]: now }
 	});
 	if (count === 0) {
 		const again = await db.policyClass.findUnique({ where: { id: classId }, select });
-		if (again?.status === 'LIVE') {
-			return { ok: true, change: changeOf(again, 'LIVE', actor.id), changed: false };
+		if (again?.status === to) {
+			return { ok: true, change: changeOf(again, to, actor.id), changed: false };
 		}
 		return { ok: false, reason: 'bad_state' };
 	}
-	const change = changeOf({ ...cls, wentLiveAt: now }, 'LIVE', actor.id);
+	const change = changeOf({ ...cls, [stamp]: now }, to, actor.id);
 	await notify(change);
 	return { ok: true, change, changed: true };
 }
 
-/** LIVE → ENDED (sets endedAt). Repeating it once ENDED is a no-op success. */
-export async function endLive(
-	db: Db,
-	classId: string,
-	actor: SessionUser,
-	now: Date = new Date()
-): Promise<LiveStatusResult> {
-	const cls = await db.policyClass.findUnique({ where: { id: classId }, select });
-	if (!cls) return { ok: false, reason: 'not_found' };
-	if (!canPublish(actor, cls)) return { ok: false, reason: 'forbidden' };
-	if (cls.status === 'ENDED') {
-		return { ok: true, change: changeOf(cls, 'ENDED', actor.id), changed: false };
-	}
-	const { count } = await db.policyClass.updateMany({
-		where: { id: classId, status: 'LIVE' },
-		data: { status: 'ENDED', endedAt: now }
-	});
-	if (count === 0) {
-		const again = await db.policyClass.findUnique({ where: { id: classId }, select });
-		if (again?.status === 'ENDED') {
-			return { ok: true, change: changeOf(again, 'ENDED', actor.id), changed: false };
-		}
-		return { ok: false, reason: 'bad_state' };
-	}
-	const change = changeOf({ ...cls, endedAt: now }, 'ENDED', actor.id);
-	await notify(change);
-	return { ok: true, change, changed: true };
+/** SCHEDULED → LIVE (sets wentLiveAt). */
+export function goLive(db: Db, classId: string, actor: SessionUser, now = new Date()) {
+	return transition(db, classId, actor, 'LIVE', now);
+}
+
+/** LIVE → ENDED (sets endedAt). */
+export function endLive(db: Db, classId: string, actor: SessionUser, now = new Date()) {
+	return transition(db, classId, actor, 'ENDED', now);
 }
