@@ -37,6 +37,10 @@ export default defineConfig({
 		globalSetup: ['tests/global-setup.ts'],
 		testTimeout: 60_000,
 		hookTimeout: 180_000,
-		pool: 'forks'
+		pool: 'forks',
+		// One file at a time: the browser, media and Q&A tests assert on timings
+		// (first frame, delivery within a second) that two CPUs shared by two
+		// Chromium-plus-server files cannot keep.
+		fileParallelism: false
 	}
 });

@@ -123,7 +123,7 @@ test('an instructor creates a class and a taxpayer sees it on the schedule', asy
 test('forms keep what was typed and explain bad input in the chosen language', async () => {
 	const context = await browser.newContext();
 	const page = await context.newPage();
-	await page.goto(`${app.url}/signup`);
+	await page.goto(`${app.url}/signup`, { waitUntil: 'networkidle' });
 	await page.getByLabel('姓名或称呼').fill('钱女士');
 	await page.getByLabel('手机号或电子邮箱').fill('12345');
 	await page.getByLabel('密码', { exact: true }).fill('qian-secret-1');
@@ -144,8 +144,10 @@ test('forms keep what was typed and explain bad input in the chosen language', a
 	expect(await page.getByLabel('手机号或电子邮箱').getAttribute('aria-invalid')).toBe('true');
 
 	// The same errors in English after switching language, without JavaScript's help.
-	await page.getByRole('button', { name: 'English' }).click();
-	await page.waitForURL(`${app.url}/signup`);
+	await Promise.all([
+		page.waitForFunction(() => document.documentElement.lang === 'en'),
+		page.getByRole('button', { name: 'English' }).click()
+	]);
 	await page.getByLabel('Name', { exact: true }).fill('Ms Qian');
 	await page.getByLabel('Mobile number or email').fill('not-an-email');
 	await page.getByLabel('Password', { exact: true }).fill('qian-secret-1');
