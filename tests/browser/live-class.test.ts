@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { freePort, startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
-import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
+import { ACCOUNTS, findClassId, loginCookie, stubScreenCapture } from '../support/live.ts';
 
 /**
  * A whole live class in real Chromium against the production build: the
@@ -50,28 +50,6 @@ function recordPeerConnections() {
 			super(...args);
 			w.__pcs.push(this);
 		}
-	};
-}
-
-/**
- * Headless Chromium has no screen to capture, so getDisplayMedia is stubbed
- * (in this test only) with a canvas stream of a moving "slide".
- */
-function stubScreenCapture() {
-	navigator.mediaDevices.getDisplayMedia = async () => {
-		const canvas = document.createElement('canvas');
-		canvas.width = 1280;
-		canvas.height = 720;
-		const ctx = canvas.getContext('2d')!;
-		let n = 0;
-		setInterval(() => {
-			ctx.fillStyle = '#fff';
-			ctx.fillRect(0, 0, 1280, 720);
-			ctx.fillStyle = '#b91c1c';
-			ctx.font = '64px sans-serif';
-			ctx.fillText(`留抵退税 第 ${n++} 帧`, 100 + (n % 200), 360);
-		}, 1000 / 15);
-		return canvas.captureStream(15);
 	};
 }
 

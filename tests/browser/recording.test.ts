@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
+import { ACCOUNTS, findClassId, loginCookie, stubScreenCapture } from '../support/live.ts';
 
 /**
  * Recording end to end in real Chromium against the production build: the
@@ -46,24 +46,6 @@ afterAll(async () => {
 	await app?.stop();
 	fs.rmSync(recordingsDir, { recursive: true, force: true });
 });
-
-function stubScreenCapture() {
-	navigator.mediaDevices.getDisplayMedia = async () => {
-		const canvas = document.createElement('canvas');
-		canvas.width = 1280;
-		canvas.height = 720;
-		const ctx = canvas.getContext('2d')!;
-		let n = 0;
-		setInterval(() => {
-			ctx.fillStyle = '#fff';
-			ctx.fillRect(0, 0, 1280, 720);
-			ctx.fillStyle = '#b91c1c';
-			ctx.font = '64px sans-serif';
-			ctx.fillText(`留抵退税 第 ${n++} 帧`, 100 + (n % 200), 360);
-		}, 1000 / 15);
-		return canvas.captureStream(15);
-	};
-}
 
 const cookies: Partial<Record<keyof typeof ACCOUNTS, string>> = {};
 

@@ -69,3 +69,25 @@ export function ask<T = { ok: boolean; error?: string; [k: string]: unknown }>(
 ): Promise<T> {
 	return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
 }
+
+/**
+ * Headless Chromium has no screen to capture, so getDisplayMedia is stubbed
+ * (in this test only) with a canvas stream of a moving "slide".
+ */
+export function stubScreenCapture() {
+	navigator.mediaDevices.getDisplayMedia = async () => {
+		const canvas = document.createElement('canvas');
+		canvas.width = 1280;
+		canvas.height = 720;
+		const ctx = canvas.getContext('2d')!;
+		let n = 0;
+		setInterval(() => {
+			ctx.fillStyle = '#fff';
+			ctx.fillRect(0, 0, 1280, 720);
+			ctx.fillStyle = '#b91c1c';
+			ctx.font = '64px sans-serif';
+			ctx.fillText(`留抵退税 第 ${n++} 帧`, 100 + (n % 200), 360);
+		}, 1000 / 15);
+		return canvas.captureStream(15);
+	};
+}
