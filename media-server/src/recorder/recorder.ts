@@ -220,6 +220,10 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 				'200',
 				'-fflags',
 				'+genpts',
+				// Copying needs no frame rate; probing for one holds the file's
+				// start back by about 1.3 s, a gap at every source switch.
+				'-fpsprobesize',
+				'0',
 				'-i',
 				sdpFile,
 				'-map',
