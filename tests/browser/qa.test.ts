@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDb } from '../../src/lib/server/db/client.ts';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import { launchBrowser, signIn } from '../support/browser.ts';
+import { gotoHydrated, launchBrowser, signIn } from '../support/browser.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
 
 /**
@@ -22,7 +22,7 @@ async function as(browser: Browser, contact: string, path: string): Promise<Page
 	contexts.push(context);
 	const page = await context.newPage();
 	await signIn(page, app.url, contact, PASSWORD);
-	await page.goto(`${app.url}${path}`);
+	await gotoHydrated(page, `${app.url}${path}`);
 	return page;
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { ACCOUNTS, findClassId, loginCookie, stubScreenCapture } from '../support/live.ts';
 
 /**
@@ -138,7 +138,7 @@ test('a live class is recorded, finalized and replayed with its questions', asyn
 	expect(Math.abs(duration - liveSeconds)).toBeLessThanOrEqual(3);
 
 	// The replay plays, and a question click seeks near when it was asked.
-	await viewer.goto(`${app.url}${replayHref}`);
+	await gotoHydrated(viewer, `${app.url}${replayHref}`);
 	const video = viewer.getByTestId('replay-video');
 	await video.evaluate((v: HTMLVideoElement) => {
 		v.muted = true;
@@ -178,7 +178,7 @@ test('a live class is recorded, finalized and replayed with its questions', asyn
 	).toBe(403);
 	// Staff make it public (then anyone may fetch it), and delete it.
 	const staff = await as('staff');
-	await staff.goto(`${app.url}${replayHref}`, { waitUntil: 'networkidle' });
+	await gotoHydrated(staff, `${app.url}${replayHref}`);
 	await staff.getByRole('button', { name: '设为公开' }).click();
 	await staff.getByRole('button', { name: '设为仅报名学员可看' }).waitFor();
 	const publicRange = await fetch(media, { headers: { range: 'bytes=0-9' } });

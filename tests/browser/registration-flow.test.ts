@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import { launchBrowser, signIn } from '../support/browser.ts';
+import { gotoHydrated, launchBrowser, signIn } from '../support/browser.ts';
 
 /** Taxpayer and instructor journeys through the real build in real Chromium. */
 let app: AppServer;
@@ -19,7 +19,7 @@ afterAll(async () => {
 test('a taxpayer signs up, registers for a class, sees it in my classes and cancels', async () => {
 	const context = await browser.newContext({ locale: 'zh-CN' });
 	const page = await context.newPage();
-	await page.goto(`${app.url}/signup`);
+	await gotoHydrated(page, `${app.url}/signup`);
 	await page.getByLabel('姓名或称呼').fill('黄会计');
 	await page.getByLabel('手机号或电子邮箱').fill('138 0013 8111');
 	await page.getByLabel('密码', { exact: true }).fill('huang-secret-1');
@@ -31,7 +31,7 @@ test('a taxpayer signs up, registers for a class, sees it in my classes and canc
 		page.getByRole('button', { name: '注册' }).click()
 	]);
 
-	await page.goto(app.url);
+	await gotoHydrated(page, app.url);
 	await page.getByRole('searchbox', { name: '关键词' }).fill('留抵退税');
 	await page.getByRole('button', { name: '筛选' }).click();
 	await page.waitForURL(/q=/);
@@ -53,7 +53,7 @@ test('a taxpayer signs up, registers for a class, sees it in my classes and canc
 		.poll(() => page.getByRole('link', { name: '增值税留抵退税政策解读与申报实操' }).count())
 		.toBeGreaterThan(0);
 
-	await page.goto(classUrl);
+	await gotoHydrated(page, classUrl);
 	await page.getByRole('button', { name: '取消报名' }).click();
 	await expect.poll(() => page.getByText('已取消报名。').count()).toBe(1);
 	await page.goto(`${app.url}/my`);
@@ -68,7 +68,7 @@ test('a full class puts the next taxpayer on the waitlist', async () => {
 	const page = await context.newPage();
 	// zhao@ is already waitlisted for the full in-person class in the demo data.
 	await signIn(page, app.url, '13800138000', 'xuetang2026');
-	await page.goto(`${app.url}/?q=${encodeURIComponent('数电发票')}`);
+	await gotoHydrated(page, `${app.url}/?q=${encodeURIComponent('数电发票')}`);
 	await page.locator('article.class-card').getByRole('link').first().click();
 	await expect.poll(() => page.getByText('您已报名本课程。').count()).toBe(1);
 	await page.getByRole('button', { name: '取消报名' }).click();
@@ -78,7 +78,7 @@ test('a full class puts the next taxpayer on the waitlist', async () => {
 	const zhao = await browser.newContext({ locale: 'zh-CN' });
 	const zhaoPage = await zhao.newPage();
 	await signIn(zhaoPage, app.url, 'zhao@xuetang.example', 'xuetang2026');
-	await zhaoPage.goto(`${app.url}/?q=${encodeURIComponent('数电发票')}`);
+	await gotoHydrated(zhaoPage, `${app.url}/?q=${encodeURIComponent('数电发票')}`);
 	await zhaoPage.locator('article.class-card').getByRole('link').first().click();
 	// The seat freed above went to the head of the waitlist.
 	await expect.poll(() => zhaoPage.getByText('您已报名本课程。').count()).toBe(1);
@@ -89,7 +89,7 @@ test('an instructor creates a class and a taxpayer sees it on the schedule', asy
 	const instructor = await browser.newContext({ locale: 'zh-CN' });
 	const page = await instructor.newPage();
 	await signIn(page, app.url, 'wang.lihua@xuetang.example', 'xuetang2026');
-	await page.goto(`${app.url}/manage/classes/new`);
+	await gotoHydrated(page, `${app.url}/manage/classes/new`);
 	const title = '房产交易税费政策直播答疑';
 	await page.getByLabel('课程标题').fill(title);
 	await page.getByLabel('课程简介').fill('二手房交易增值税、个人所得税和契税的计算与申报。');
@@ -123,7 +123,7 @@ test('an instructor creates a class and a taxpayer sees it on the schedule', asy
 test('forms keep what was typed and explain bad input in the chosen language', async () => {
 	const context = await browser.newContext();
 	const page = await context.newPage();
-	await page.goto(`${app.url}/signup`, { waitUntil: 'networkidle' });
+	await gotoHydrated(page, `${app.url}/signup`);
 	await page.getByLabel('姓名或称呼').fill('钱女士');
 	await page.getByLabel('手机号或电子邮箱').fill('12345');
 	await page.getByLabel('密码', { exact: true }).fill('qian-secret-1');

@@ -20,10 +20,18 @@ export async function launchBrowser(): Promise<Browser> {
 	});
 }
 
+/**
+ * Opens a page and waits until SvelteKit has hydrated it, so that clicks go
+ * to the enhanced forms and the client router rather than racing its start.
+ */
+export async function gotoHydrated(page: Page, url: string): Promise<void> {
+	await page.goto(url);
+	await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+}
+
 /** Sign in through the real login form. */
 export async function signIn(page: Page, baseUrl: string, contact: string, password: string) {
-	// Wait for hydration so the enhanced form handles the click.
-	await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
+	await gotoHydrated(page, `${baseUrl}/login`);
 	await page.getByLabel(/手机号或电子邮箱|Mobile number or email/).fill(contact);
 	await page.getByLabel(/^(密码|Password)$/).fill(password);
 	await Promise.all([
