@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
 import { ClassRoom } from './class-room.js';
+import { mediaCodecs } from './codecs.js';
 import {
 	parseMediaServerConfig,
 	type MediaServerConfig,
@@ -42,14 +44,26 @@ export interface MediaServerOptions {
  */
 export class MediaServer extends EventEmitter<MediaServerEvents> {
 	readonly config: MediaServerConfig;
+	/**
+	 * What every room's routers offer: they all share one codec list. A page
+	 * can hand it to the browser, which then loads its Device while signaling
+	 * connects instead of after the join.
+	 */
+	readonly routerRtpCapabilities: types.RtpCapabilities;
 	readonly #pool: WorkerPool;
 	readonly #logger: MediaLogger;
 	readonly #rooms = new Map<string, Promise<ClassRoom>>();
 
 	/** Use createMediaServer(). */
-	constructor(config: MediaServerConfig, pool: WorkerPool, logger: MediaLogger) {
+	constructor(
+		config: MediaServerConfig,
+		pool: WorkerPool,
+		logger: MediaLogger,
+		routerRtpCapabilities: types.RtpCapabilities
+	) {
 		super();
 		this.config = config;
+		this.routerRtpCapabilities = routerRtpCapabilities;
 		this.#pool = pool;
 		this.#logger = logger;
 		pool.on('workerDied', (event) => this.emit('workerDied', event));
@@ -104,5 +118,8 @@ export async function createMediaServer(
 	const parsed = parseMediaServerConfig(config);
 	const logger = options.logger ?? silentLogger;
 	const pool = await WorkerPool.create(parsed, logger);
-	return new MediaServer(parsed, pool, logger);
+	const probe = await (await pool.pick()).createRouter({ mediaCodecs });
+	const { rtpCapabilities } = probe;
+	probe.close();
+	return new MediaServer(parsed, pool, logger, rtpCapabilities);
 }

@@ -120,6 +120,7 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 		['live:join', { classId: 'not-a-uuid', role: 'viewer' }],
 		['live:join', { classId, role: 'owner' }],
 		['live:join', 'garbage'],
+		['live:join', { classId, role: 'viewer', recvTransport: 'yes' }],
 		['live:media', { method: 'dropEverything', data: {} }],
 		['live:media', { method: 'consume', data: 'x' }],
 		['live:go', { force: true }]
@@ -132,7 +133,14 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 
 	// Staff may watch any class.
 	const staff = await open(cookies.staff);
-	expect(await ask(staff, 'live:join', { classId, role: 'viewer' })).toMatchObject({ ok: true });
+	// Its join also brings the receive transport, one round trip fewer.
+	const staffJoin = await ask<{
+		ok: true;
+		recvTransport: { id: string; iceCandidates: unknown[] };
+	}>(staff, 'live:join', { classId, role: 'viewer', recvTransport: true });
+	expect(staffJoin.ok).toBe(true);
+	expect(staffJoin.recvTransport.id).toMatch(/^[0-9a-f-]{36}$/);
+	expect(staffJoin.recvTransport.iceCandidates.length).toBeGreaterThan(0);
 
 	// Nothing changed: the producer is still there, unpaused; the class is still scheduled.
 	const second = await open(cookies.taxpayer2);

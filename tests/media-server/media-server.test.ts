@@ -92,6 +92,10 @@ describe('media-server', () => {
 		expect(fanOut?.fanOut).toBe(true);
 		expect(fanOut?.consumerCount).toBe(1);
 		expect(fanOut?.workerPid).not.toBe(origin?.workerPid);
+		// Pages hand the browser these before signaling; every router agrees.
+		expect(await room.request('viewer-3', 'getRouterRtpCapabilities', {})).toEqual(
+			server.routerRtpCapabilities
+		);
 	});
 
 	it('overfills the least-loaded router once every worker carries the class', async () => {

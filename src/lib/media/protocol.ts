@@ -5,7 +5,7 @@ import { z } from 'zod';
  * (src/lib/server/media/namespace.ts) and the browser (src/lib/media/*).
  *
  * Client → server (all with an acknowledgement callback):
- * - 'live:join'    { classId, role }      → JoinReply
+ * - 'live:join'    { classId, role, recvTransport? } → JoinReply
  * - 'live:media'   { method, data }       → MediaReply (relayed to the SFU room)
  * - 'live:go'      {}                     → StatusReply (publisher: class becomes LIVE)
  * - 'live:end'     {}                     → StatusReply (publisher: class becomes ENDED)
@@ -25,7 +25,9 @@ export type LiveRole = z.infer<typeof liveRoleSchema>;
 
 export const joinSchema = z.object({
 	classId: z.uuid(),
-	role: liveRoleSchema
+	role: liveRoleSchema,
+	/** Also create a receive transport, saving a viewer one round trip. */
+	recvTransport: z.boolean().optional()
 });
 export type JoinRequest = z.infer<typeof joinSchema>;
 
@@ -55,6 +57,8 @@ export type JoinReply =
 			producers: ProducerSummary[];
 			/** The class router's RTP capabilities (absent when the class is over). */
 			routerRtpCapabilities?: unknown;
+			/** The receive transport's options, when asked for and the class is not over. */
+			recvTransport?: unknown;
 	  }
 	| LiveError;
 

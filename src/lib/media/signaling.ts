@@ -117,10 +117,11 @@ export class Signaling {
 		return reply;
 	}
 
-	async join(): Promise<JoinState> {
+	async join(options: { recvTransport?: boolean } = {}): Promise<JoinState> {
 		const reply = await this.#ask<JoinReply>('live:join', {
 			classId: this.classId,
-			role: this.role
+			role: this.role,
+			...options
 		});
 		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
 		return reply;

@@ -32,6 +32,13 @@ export type ViewerStats = {
 	audioBytesReceived: number;
 };
 
+export type ViewerOptions = {
+	/** Signaling server; the page's own origin when absent. */
+	url?: string;
+	/** The media server's router capabilities as the server sent them, when the page has them. */
+	routerRtpCapabilities?: unknown;
+};
+
 type Kind = 'audio' | 'video';
 type Consumed = { consumer: types.Consumer; producerId: string };
 
@@ -44,6 +51,7 @@ export class Viewer {
 	readonly signaling: Signaling;
 	#cb: ViewerCallbacks;
 	#device?: types.Device;
+	#deviceLoading?: { capabilities: string; device: Promise<types.Device> };
 	#transport?: types.Transport;
 	#consumed: Partial<Record<Kind, Consumed>> = {};
 	#producers = new Map<string, ProducerSummary>();
@@ -56,9 +64,15 @@ export class Viewer {
 	state: ViewerState = 'connecting';
 	status: LiveClassStatus = 'SCHEDULED';
 
-	constructor(classId: string, callbacks: ViewerCallbacks = {}, url?: string) {
+	constructor(classId: string, callbacks: ViewerCallbacks = {}, options: ViewerOptions = {}) {
 		this.#cb = callbacks;
-		this.signaling = new Signaling(classId, 'viewer', url);
+		this.signaling = new Signaling(classId, 'viewer', options.url);
+		// With the capabilities from the page, the Device loads while the socket connects.
+		if (options.routerRtpCapabilities) {
+			this.#deviceFor(options.routerRtpCapabilities as types.RtpCapabilities).catch(
+				() => undefined
+			);
+		}
 		const s = this.signaling;
 		s.on('status', (e) => {
 			this.status = e.status;
@@ -136,21 +150,16 @@ export class Viewer {
 		if (wasPlaying) this.#setState('reconnecting');
 		const s = this.signaling;
 		try {
-			const joined = await s.join();
+			const joined = await s.join({ recvTransport: true });
 			performance.mark('live:joined');
 			if (generation !== this.#generation) return;
 			this.status = joined.status;
 			this.#producers = new Map(joined.producers.map((p) => [p.id, p]));
 			if (joined.status === 'ENDED' || joined.status === 'CANCELLED') return this.#end();
-			const routerRtpCapabilities =
-				(joined.routerRtpCapabilities as types.RtpCapabilities | undefined) ??
-				(await s.request<types.RtpCapabilities>('getRouterRtpCapabilities'));
-			const device = new Device();
-			// The transport does not depend on the device: ask for both at once.
-			const [info] = await Promise.all([
-				s.request<types.TransportOptions>('createWebRtcTransport', { direction: 'recv' }),
-				device.load({ routerRtpCapabilities })
-			]);
+			const info = joined.recvTransport as types.TransportOptions | undefined;
+			const capabilities = joined.routerRtpCapabilities as types.RtpCapabilities | undefined;
+			if (!info || !capabilities) throw new LiveRequestError('server', 'incomplete join reply');
+			const device = await this.#deviceFor(capabilities);
 			performance.mark('live:device');
 			if (generation !== this.#generation) return;
 			this.#device = device;
@@ -190,6 +199,29 @@ export class Viewer {
 				if (generation === this.#generation) void this.#rebuild();
 			}, 1000);
 		}
+	}
+
+	/**
+	 * A Device loaded with these capabilities. Every router of the media server
+	 * offers the same ones, so the Device loaded from the page's copy (or
+	 * before a worker restart) is reused whenever they match.
+	 */
+	#deviceFor(routerRtpCapabilities: types.RtpCapabilities): Promise<types.Device> {
+		const capabilities = JSON.stringify(routerRtpCapabilities);
+		let loading = this.#deviceLoading;
+		if (loading?.capabilities !== capabilities) {
+			const device = new Device();
+			const started = {
+				capabilities,
+				device: device.load({ routerRtpCapabilities }).then(() => device)
+			};
+			// A failed load is tried afresh on the next rebuild.
+			started.device.catch(() => {
+				if (this.#deviceLoading === started) this.#deviceLoading = undefined;
+			});
+			this.#deviceLoading = loading = started;
+		}
+		return loading.device;
 	}
 
 	async #consume(producer: ProducerSummary, generation: number): Promise<void> {

@@ -189,14 +189,20 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): Namespace {
 					set.add(socket.id);
 					broadcastViewers(classId);
 				}
-				// Saves the client a round trip before it can load its Device.
-				const routerRtpCapabilities = await room.request(socket.id, 'getRouterRtpCapabilities', {});
+				// Each saves the client a round trip before it can consume.
+				const [routerRtpCapabilities, recvTransport] = await Promise.all([
+					room.request(socket.id, 'getRouterRtpCapabilities', {}),
+					parsed.data.recvTransport
+						? room.request(socket.id, 'createWebRtcTransport', { direction: 'recv' })
+						: undefined
+				]);
 				ack({
 					ok: true,
 					status: cls.status,
 					viewerCount: viewerCount(classId),
 					producers: room.listProducers().map(summary),
-					routerRtpCapabilities
+					routerRtpCapabilities,
+					recvTransport
 				});
 			} catch (err) {
 				console.error('live:join failed', err);
