@@ -167,13 +167,26 @@ async function join(browser: Browser, url: string, cookie?: string): Promise<Joi
 				domContentLoadedMs: nav.domContentLoadedEventEnd,
 				transportMs: marks.pc ?? NaN,
 				connectedMs: marks.connected ?? NaN,
-				// The app's own user-timing marks (src/lib/media/viewer.ts).
-				steps: Object.fromEntries(
-					performance
-						.getEntriesByType('mark')
-						.filter((m) => m.name.startsWith('live:'))
-						.map((m) => [m.name, Math.round(m.startTime)])
-				)
+				// The app's own user-timing marks (src/lib/media/viewer.ts), after
+				// the HTML's first byte and the last script's arrival.
+				steps: {
+					'html:first-byte': Math.round(nav.responseStart),
+					'js:fetched': Math.round(
+						Math.max(
+							0,
+							...performance
+								.getEntriesByType('resource')
+								.filter((r) => r.name.endsWith('.js'))
+								.map((r) => (r as PerformanceResourceTiming).responseEnd)
+						)
+					),
+					...Object.fromEntries(
+						performance
+							.getEntriesByType('mark')
+							.filter((m) => m.name.startsWith('live:'))
+							.map((m) => [m.name, Math.round(m.startTime)])
+					)
+				}
 			};
 		});
 	} finally {
