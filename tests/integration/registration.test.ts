@@ -5,6 +5,7 @@ import {
 	changeCapacity,
 	register
 } from '../../src/lib/server/registration.ts';
+import { classDetails } from '../../src/lib/server/classes.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass, makeUser, makeUsers } from '../support/fixtures.ts';
 import type { Db } from '../../src/lib/server/db/client.ts';
@@ -259,6 +260,29 @@ describe('changeCapacity', () => {
 		expect(await changeCapacity(db, '00000000-0000-4000-8000-000000000000', 3)).toEqual({
 			ok: false,
 			reason: 'class_not_found'
+		});
+	});
+
+	it('saves the rest of an edit with the capacity, or none of it', async () => {
+		const cls = await makeClass(db, { capacity: 2 });
+		for (const u of await makeUsers(db, 2)) await register(db, cls.id, u);
+		const before = await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } });
+		const details = classDetails({
+			...before,
+			title: '改名后的课程',
+			durationMinutes: 120
+		});
+		expect(await changeCapacity(db, cls.id, 1, { details })).toMatchObject({ ok: false });
+		expect(await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).toMatchObject({
+			title: before.title,
+			durationMinutes: before.durationMinutes,
+			capacity: 2
+		});
+		expect(await changeCapacity(db, cls.id, 3, { details })).toMatchObject({ ok: true });
+		expect(await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).toMatchObject({
+			title: '改名后的课程',
+			durationMinutes: 120,
+			capacity: 3
 		});
 	});
 });

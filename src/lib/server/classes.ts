@@ -112,7 +112,8 @@ export async function listInstructors(db: Db) {
 	});
 }
 
-function classData(input: PolicyClassInput) {
+/** Everything an edit sets on a class except capacity, which registration rules own. */
+export function classDetails(input: PolicyClassInput) {
 	return {
 		title: input.title,
 		summary: input.summary,
@@ -129,15 +130,12 @@ function classData(input: PolicyClassInput) {
 
 export async function createClass(db: Db, input: PolicyClassInput) {
 	return db.policyClass.create({
-		data: { ...classData(input), capacity: input.capacity },
+		data: { ...classDetails(input), capacity: input.capacity },
 		select: { id: true }
 	});
 }
 
-/** Update everything but capacity, which goes through registration.changeCapacity. */
-export async function updateClassDetails(db: Db, id: string, input: PolicyClassInput) {
-	await db.policyClass.update({ where: { id }, data: classData(input) });
-}
+export type ClassDetails = ReturnType<typeof classDetails>;
 
 export async function listManagedClasses(db: Db, instructorId: string | null) {
 	return db.policyClass.findMany({

@@ -1,3 +1,4 @@
+import type { ClassDetails } from './classes.ts';
 import type { Db } from './db/client.ts';
 import type { ClassStatus, RegistrationStatus } from './db/generated/enums.ts';
 
@@ -157,12 +158,16 @@ export type CapacityOutcome =
 	| { ok: true; promotedRegistrationIds: string[] }
 	| { ok: false; reason: 'class_not_found' | 'below_confirmed'; confirmedCount?: number };
 
-/** Change a class's capacity; more seats promote from the waitlist at once. */
+/**
+ * Change a class's capacity; more seats promote from the waitlist at once.
+ * The rest of an edit (`details`) is written in the same transaction, so an
+ * edit saves whole or, when the capacity is refused, not at all.
+ */
 export async function changeCapacity(
 	db: Db,
 	classId: string,
 	capacity: number,
-	now = new Date()
+	{ details, now = new Date() }: { details?: ClassDetails; now?: Date } = {}
 ): Promise<CapacityOutcome> {
 	return db.$transaction(async (tx) => {
 		const cls = await lockClass(tx, classId);
@@ -170,7 +175,7 @@ export async function changeCapacity(
 		if (capacity < cls.confirmedCount) {
 			return { ok: false, reason: 'below_confirmed', confirmedCount: cls.confirmedCount };
 		}
-		await tx.policyClass.update({ where: { id: classId }, data: { capacity } });
+		await tx.policyClass.update({ where: { id: classId }, data: { ...details, capacity } });
 		const promoted =
 			cls.status === 'SCHEDULED' || cls.status === 'LIVE'
 				? await promoteWaitlisted(tx, classId, capacity - cls.confirmedCount, now)

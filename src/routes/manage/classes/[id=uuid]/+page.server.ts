@@ -2,7 +2,7 @@ import { error, fail } from '@sveltejs/kit';
 import { CLASS_MANAGERS, canManageClass, requireRole } from '$lib/server/auth/guard.ts';
 import type { SessionUser } from '$lib/server/auth/session.ts';
 import { classFormValues, parseClassForm } from '$lib/server/class-form.ts';
-import { getClass, listInstructors, updateClassDetails } from '$lib/server/classes.ts';
+import { classDetails, getClass, listInstructors } from '$lib/server/classes.ts';
 import { getDb } from '$lib/server/db/client.ts';
 import type { Db } from '$lib/server/db/client.ts';
 import { cancelClass, changeCapacity } from '$lib/server/registration.ts';
@@ -47,19 +47,18 @@ export const actions: Actions = {
 		}
 		const form = parseClassForm(formData, user);
 		if (!form.ok) return fail(400, { values: form.values, errors: form.errors });
-		// Seats first: if the new capacity is refused, nothing else changes either.
-		if (form.data.capacity !== cls.capacity) {
-			const outcome = await changeCapacity(db, cls.id, form.data.capacity);
-			if (!outcome.ok) {
-				if (outcome.reason === 'class_not_found') error(404, { message: 'class_not_found' });
-				return fail(400, {
-					values: formValues(formData),
-					errors: { capacity: 'error_capacity_below_confirmed' as const },
-					confirmedCount: outcome.confirmedCount ?? cls.confirmedCount
-				});
-			}
+		// One transaction under the seat rules: a refused capacity saves nothing.
+		const outcome = await changeCapacity(db, cls.id, form.data.capacity, {
+			details: classDetails(form.data)
+		});
+		if (!outcome.ok) {
+			if (outcome.reason === 'class_not_found') error(404, { message: 'class_not_found' });
+			return fail(400, {
+				values: formValues(formData),
+				errors: { capacity: 'error_capacity_below_confirmed' as const },
+				confirmedCount: outcome.confirmedCount ?? cls.confirmedCount
+			});
 		}
-		await updateClassDetails(db, cls.id, form.data);
 		return { saved: true };
 	},
 	cancel: async ({ params, request, locals, url }) => {
