@@ -110,6 +110,20 @@ test('an instructor creates a class and a taxpayer sees it on the schedule', asy
 	]);
 	// Entered as China Standard Time, shown as 15:00 whatever the server's zone.
 	await expect.poll(() => page.locator('time').first().textContent()).toContain('15:00');
+
+	// Editing saves the title and the seats together.
+	const classId = /\/classes\/([0-9a-f-]{36})$/.exec(page.url())![1];
+	await gotoHydrated(page, `${app.url}/manage/classes/${classId}`);
+	await page.getByLabel('课程标题').fill(`${title}（加场）`);
+	await page.getByLabel('名额', { exact: true }).fill('150');
+	await page.getByRole('button', { name: '保存修改' }).click();
+	await page.getByText('课程已更新。').waitFor();
+	await gotoHydrated(page, `${app.url}/manage/classes/${classId}`);
+	await expect.poll(() => page.getByLabel('课程标题').inputValue()).toBe(`${title}（加场）`);
+	await expect.poll(() => page.getByLabel('名额', { exact: true }).inputValue()).toBe('150');
+	await page.getByLabel('课程标题').fill(title);
+	await page.getByRole('button', { name: '保存修改' }).click();
+	await page.getByText('课程已更新。').waitFor();
 	await instructor.close();
 
 	const taxpayer = await browser.newContext({ locale: 'zh-CN' });
