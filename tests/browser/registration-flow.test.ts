@@ -172,3 +172,33 @@ test('forms keep what was typed and explain bad input in the chosen language', a
 	expect(await page.locator('html').getAttribute('lang')).toBe('en');
 	await context.close();
 });
+
+test('changing the password explains a mismatch, then signs out the other browsers', async () => {
+	const here = await browser.newContext({ locale: 'zh-CN' });
+	const elsewhere = await browser.newContext({ locale: 'zh-CN' });
+	const page = await here.newPage();
+	const other = await elsewhere.newPage();
+	// zhao@ is not used by the tests after this one.
+	await signIn(page, app.url, 'zhao@xuetang.example', 'xuetang2026');
+	await signIn(other, app.url, 'zhao@xuetang.example', 'xuetang2026');
+
+	await gotoHydrated(page, `${app.url}/account`);
+	await page.getByLabel('当前密码').fill('xuetang2026');
+	await page.getByLabel('新密码').fill('zhao-new-secret-1');
+	await page.getByLabel('确认密码').fill('zhao-new-secret-2');
+	await page.getByRole('button', { name: '修改密码' }).click();
+	await page.getByText('两次输入的密码不一致。').waitFor();
+
+	await page.getByLabel('当前密码').fill('xuetang2026');
+	await page.getByLabel('新密码').fill('zhao-new-secret-1');
+	await page.getByLabel('确认密码').fill('zhao-new-secret-1');
+	await page.getByRole('button', { name: '修改密码' }).click();
+	await page.getByText('密码已修改，其他设备上的登录已退出。').waitFor();
+
+	await other.goto(`${app.url}/account`);
+	expect(new URL(other.url()).pathname).toBe('/login');
+	await page.goto(`${app.url}/account`);
+	expect(new URL(page.url()).pathname).toBe('/account');
+	await here.close();
+	await elsewhere.close();
+});
