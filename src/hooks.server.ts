@@ -8,6 +8,7 @@ import { getDb } from '$lib/server/db/client.ts';
 import { readEnv } from '$lib/server/env.ts';
 import { registerMediaNamespace } from '$lib/server/media/namespace.ts';
 import { registerQaNamespace } from '$lib/server/qa/namespace.ts';
+import { redisRateLimiters } from '$lib/server/qa/rate-limit.ts';
 import { attachRealtime } from '$lib/server/realtime/attach.ts';
 
 const env = readEnv();
@@ -20,9 +21,13 @@ export const init: ServerInit = async () => {
 		Symbol.for('taxpayer-classroom.httpServer')
 	];
 	if (!httpServer) return;
-	const io = await attachRealtime(httpServer, env);
+	const { io, redis } = await attachRealtime(httpServer, env);
 	const socketDeps = { getDb, sessionDays: env.SESSION_DAYS };
-	registerQaNamespace(io, socketDeps);
+	registerQaNamespace(io, {
+		...socketDeps,
+		// Several app processes on one Redis count each user's questions and votes together.
+		rateLimiters: redis ? redisRateLimiters(redis, 'taxpayer-classroom') : undefined
+	});
 	registerMediaNamespace(io, socketDeps);
 };
 

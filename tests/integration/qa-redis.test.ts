@@ -69,4 +69,30 @@ describe.runIf(process.env.REDIS_URL)('live Q&A across two servers with Redis', 
 				.map((x) => x.text)
 		).toEqual(['跨进程的问题', '断线一', '断线二', '断线三']);
 	});
+
+	it("counts a user's questions on every server against one limit", async () => {
+		const db = opened[0]!.db;
+		const key = `qa-test-${randomUUID()}`;
+		const limits = { questionsPerMinute: 2 };
+		const one = await startQaServer(db, { redisUrl: process.env.REDIS_URL, redisKey: key, limits });
+		const two = await startQaServer(db, { redisUrl: process.env.REDIS_URL, redisKey: key, limits });
+		servers.push(one, two);
+		const cls = await makeClass(db);
+		const user = await makeMember(db, { classId: cls.id });
+		const other = await makeMember(db, { classId: cls.id });
+		const [A1, A2, B] = [
+			connect(one.url, cls.id, user.cookie),
+			connect(two.url, cls.id, user.cookie),
+			connect(two.url, cls.id, other.cookie)
+		];
+		clients.push(A1, A2, B);
+		await Promise.all([A1.ready(), A2.ready(), B.ready()]);
+
+		expect((await A1.ask('第一问')).ok).toBe(true);
+		expect((await A2.ask('第二问')).ok).toBe(true);
+		expect(await A1.ask('第三问')).toMatchObject({ ok: false, error: 'qa_error_rate_questions' });
+		expect(await A2.ask('第三问')).toMatchObject({ ok: false, error: 'qa_error_rate_questions' });
+		// Another user's allowance is untouched.
+		expect((await B.ask('别人的问题')).ok).toBe(true);
+	});
 });

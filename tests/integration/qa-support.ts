@@ -7,6 +7,7 @@ import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session
 import type { Db } from '../../src/lib/server/db/client.ts';
 import type { Role } from '../../src/lib/server/db/generated/enums.ts';
 import { registerQaNamespace } from '../../src/lib/server/qa/namespace.ts';
+import { redisRateLimiters, type RateLimiterFactory } from '../../src/lib/server/qa/rate-limit.ts';
 import type { QaLimits } from '../../src/lib/server/qa/service.ts';
 import { makeUser } from '../support/fixtures.ts';
 
@@ -23,6 +24,7 @@ export async function startQaServer(
 	const http = createServer();
 	const io = new Server(http, { serveClient: false });
 	let closeRedis = async () => {};
+	let rateLimiters: RateLimiterFactory | undefined;
 	if (options.redisUrl) {
 		const [{ createAdapter }, { createClient }] = await Promise.all([
 			import('@socket.io/redis-adapter'),
@@ -32,6 +34,7 @@ export async function startQaServer(
 		const sub = pub.duplicate();
 		await Promise.all([pub.connect(), sub.connect()]);
 		io.adapter(createAdapter(pub, sub, { key: options.redisKey ?? 'socket.io' }));
+		rateLimiters = redisRateLimiters(pub, options.redisKey ?? 'socket.io');
 		closeRedis = async () => {
 			await Promise.allSettled([pub.quit(), sub.quit()]);
 		};
@@ -40,7 +43,8 @@ export async function startQaServer(
 		getDb: async () => db,
 		sessionDays: 30,
 		limits: options.limits,
-		clock: options.clock
+		clock: options.clock,
+		rateLimiters
 	});
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 	const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

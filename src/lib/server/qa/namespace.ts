@@ -10,6 +10,7 @@ import {
 	type QaEvent,
 	type QuestionView
 } from '../../qa/protocol.ts';
+import type { RateLimiterFactory } from './rate-limit.ts';
 import {
 	QaError,
 	QaService,
@@ -25,6 +26,8 @@ export type QaDeps = {
 	sessionDays: number;
 	limits?: Partial<QaLimits>;
 	clock?: () => number;
+	/** Where rate limits count; process memory unless the deployment shares Redis. */
+	rateLimiters?: RateLimiterFactory;
 };
 
 /** Rooms: moderators and everyone else get different views of the same change. */
@@ -89,7 +92,7 @@ export function registerQaNamespace(io: Server, deps: QaDeps): Namespace {
 	registered[REGISTERED] = true;
 	let service: QaService | undefined;
 	const getService = async () =>
-		(service ??= new QaService(await deps.getDb(), deps.limits, deps.clock));
+		(service ??= new QaService(await deps.getDb(), deps.limits, deps.clock, deps.rateLimiters));
 
 	nsp.use(sessionSocketAuth(deps));
 

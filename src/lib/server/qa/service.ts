@@ -9,7 +9,7 @@ import {
 	type QaRole,
 	type QuestionView
 } from '../../qa/protocol.ts';
-import { SlidingWindowLimiter } from './rate-limit.ts';
+import { memoryRateLimiters, type RateLimiter, type RateLimiterFactory } from './rate-limit.ts';
 
 /** A refusal the client shows as the i18n message `key` (all keys start with qa_). */
 export class QaError extends Error {
@@ -169,8 +169,8 @@ type Ctx = {
 
 export class QaService {
 	readonly limits: QaLimits;
-	private readonly questionLimiter: SlidingWindowLimiter;
-	private readonly voteLimiter: SlidingWindowLimiter;
+	private readonly questionLimiter: RateLimiter;
+	private readonly voteLimiter: RateLimiter;
 	/** Per-class chain: changes of one class commit and broadcast in seq order in this process. */
 	private readonly queues = new Map<string, Promise<unknown>>();
 	/** Public full snapshot per class, valid while the class seq is unchanged. */
@@ -182,11 +182,12 @@ export class QaService {
 	constructor(
 		readonly db: Db,
 		limits: Partial<QaLimits> = {},
-		private readonly clock: () => number = Date.now
+		private readonly clock: () => number = Date.now,
+		rateLimiters: RateLimiterFactory = memoryRateLimiters
 	) {
 		this.limits = { ...DEFAULT_LIMITS, ...limits };
-		this.questionLimiter = new SlidingWindowLimiter(this.limits.questionsPerMinute, 60_000);
-		this.voteLimiter = new SlidingWindowLimiter(this.limits.votesPerMinute, 60_000);
+		this.questionLimiter = rateLimiters('questions', this.limits.questionsPerMinute, 60_000);
+		this.voteLimiter = rateLimiters('votes', this.limits.votesPerMinute, 60_000);
 	}
 
 	/**
@@ -198,7 +199,7 @@ export class QaService {
 		action: QaActionParsed,
 		publish: (change: QaChange) => void | Promise<void>
 	): Promise<QaChange> {
-		this.precheck(access, action);
+		await this.precheck(access, action);
 		return this.enqueue(access.classId, async () => {
 			const change =
 				action.type === 'ask'
@@ -209,8 +210,8 @@ export class QaService {
 		});
 	}
 
-	/** Validation and limits that need no database. */
-	private precheck(access: QaAccess, action: QaActionParsed) {
+	/** Validation and rate limits, before the class's queue. */
+	private async precheck(access: QaAccess, action: QaActionParsed) {
 		const now = this.clock();
 		const userId = access.user.id;
 		switch (action.type) {
@@ -222,7 +223,7 @@ export class QaService {
 						max: 500
 					});
 				}
-				const wait = this.questionLimiter.take(userId, now);
+				const wait = await this.questionLimiter.take(userId, now);
 				if (wait) {
 					throw new QaError('qa_error_rate_questions', {
 						limit: this.limits.questionsPerMinute,
@@ -233,7 +234,7 @@ export class QaService {
 			}
 			case 'vote': {
 				if (access.role === 'readonly') throw new QaError('qa_error_readonly');
-				const wait = this.voteLimiter.take(userId, now);
+				const wait = await this.voteLimiter.take(userId, now);
 				if (wait) {
 					throw new QaError('qa_error_rate_votes', {
 						limit: this.limits.votesPerMinute,

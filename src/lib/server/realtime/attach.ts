@@ -1,28 +1,35 @@
 import type { Server as HttpServer } from 'node:http';
+import type { createClient } from 'redis';
 import { Server } from 'socket.io';
 import type { ServerEnv } from '../env.ts';
 
-const IO_KEY = Symbol.for('taxpayer-classroom.io');
-type WithIo = { [IO_KEY]?: Server };
+const REALTIME_KEY = Symbol.for('taxpayer-classroom.realtime');
+
+export type Realtime = {
+	io: Server;
+	/** Connected when REDIS_URL is set: the adapter's publisher, free for commands too. */
+	redis: ReturnType<typeof createClient> | null;
+};
+type WithRealtime = { [REALTIME_KEY]?: Realtime };
 
 /**
  * Attach socket.io to the app's HTTP server once per process. The namespaces
  * (media signaling, Q&A) register themselves on the returned server.
  */
-export async function attachRealtime(httpServer: HttpServer, env: ServerEnv): Promise<Server> {
-	const holder = globalThis as WithIo;
-	if (holder[IO_KEY]) return holder[IO_KEY];
+export async function attachRealtime(httpServer: HttpServer, env: ServerEnv): Promise<Realtime> {
+	const holder = globalThis as WithRealtime;
+	if (holder[REALTIME_KEY]) return holder[REALTIME_KEY];
 	const io = new Server(httpServer, { serveClient: false });
+	let redis: Realtime['redis'] = null;
 	if (env.REDIS_URL) {
 		const [{ createAdapter }, { createClient }] = await Promise.all([
 			import('@socket.io/redis-adapter'),
 			import('redis')
 		]);
-		const pub = createClient({ url: env.REDIS_URL });
-		const sub = pub.duplicate();
-		await Promise.all([pub.connect(), sub.connect()]);
-		io.adapter(createAdapter(pub, sub));
+		redis = createClient({ url: env.REDIS_URL });
+		const sub = redis.duplicate();
+		await Promise.all([redis.connect(), sub.connect()]);
+		io.adapter(createAdapter(redis, sub));
 	}
-	holder[IO_KEY] = io;
-	return io;
+	return (holder[REALTIME_KEY] = { io, redis });
 }
