@@ -162,3 +162,29 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 	expect(await classStatus()).toBe('直播中');
 	expect(await ask(teacher, 'live:go', {})).toEqual({ ok: true, status: 'LIVE' });
 });
+
+test('a viewer who cancels the registration is cut off and refused on rejoining', async () => {
+	const viewer = await open(cookies.taxpayer2);
+	expect(await ask(viewer, 'live:join', { classId, role: 'viewer' })).toMatchObject({ ok: true });
+	const cut = new Promise<string>((resolve) => viewer.once('disconnect', resolve));
+
+	// Cancelling on the class page, as the browser would post it.
+	const response = await fetch(`${app.url}/classes/${classId}?/cancel`, {
+		method: 'POST',
+		headers: {
+			cookie: cookies.taxpayer2,
+			origin: app.url,
+			'content-type': 'application/x-www-form-urlencoded'
+		},
+		body: ''
+	});
+	expect(response.status).toBe(200);
+	expect(await cut).toBe('io server disconnect');
+
+	viewer.connect();
+	await connected(viewer);
+	expect(await ask(viewer, 'live:join', { classId, role: 'viewer' })).toEqual({
+		ok: false,
+		error: 'forbidden'
+	});
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { QaClient } from '../../src/lib/qa/client.ts';
+import { reauthorize } from '../../src/lib/server/realtime/reauthorize.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass } from '../support/fixtures.ts';
 import { connect, makeMember, startQaServer, waitFor } from './qa-support.ts';
@@ -94,5 +95,12 @@ describe.runIf(process.env.REDIS_URL)('live Q&A across two servers with Redis', 
 		expect(await A2.ask('第三问')).toMatchObject({ ok: false, error: 'qa_error_rate_questions' });
 		// Another user's allowance is untouched.
 		expect((await B.ask('别人的问题')).ok).toBe(true);
+
+		// Access changes made on one server reach the user's connections on the other.
+		const cut = new Promise((resolve) => A2.socket.once('disconnect', resolve));
+		reauthorize(one.io, user.user.id);
+		expect(await cut).toBe('io server disconnect');
+		await waitFor(A2, () => A2.state.joined || undefined);
+		expect(B.state.joined).toBe(true);
 	});
 });

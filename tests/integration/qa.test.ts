@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
 import type { QaClient } from '../../src/lib/qa/client.ts';
+import { invalidateAllSessions } from '../../src/lib/server/auth/session.ts';
 import { listForReplay, questionsCsv } from '../../src/lib/server/qa/service.ts';
+import { reauthorize } from '../../src/lib/server/realtime/reauthorize.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass } from '../support/fixtures.ts';
 import { connect, makeMember, startQaServer, waitFor } from './qa-support.ts';
@@ -156,6 +158,43 @@ describe('live Q&A over socket.io', () => {
 			.map((q) => q.text);
 		expect(ordered).toEqual(['断线前的问题', '问题一', '问题二', '问题三']);
 		expect(B.state.lastSeq).toBe(A.state.lastSeq);
+	});
+
+	it('a cancelled registration or an ended session cuts an open connection', async () => {
+		const { cls, a, b } = await classWithMembers();
+		const A = open(cls.id, a.cookie);
+		const B = open(cls.id, b.cookie);
+		await Promise.all([A.ready(), B.ready()]);
+		expect((await A.ask('取消前的问题')).ok).toBe(true);
+		const changes = (client: QaClient) => {
+			const seen: (string | null)[] = [];
+			client.subscribe((s) => seen.push(s.joinError));
+			return seen;
+		};
+		const bErrors = changes(B);
+
+		// A's registration ends (makeMember seats without the counter, so set it
+		// directly), and the server makes A's connection ask again.
+		await tdb.db.registration.updateMany({
+			where: { classId: cls.id, userId: a.user.id },
+			data: { status: 'CANCELLED', cancelledAt: new Date() }
+		});
+		reauthorize(server.io, a.user.id);
+		await waitFor(A, () => A.state.joinError === 'qa_error_not_participant' || undefined);
+		expect(await A.ask('取消后的问题')).toMatchObject({
+			ok: false,
+			error: 'qa_error_not_participant'
+		});
+		// B was not touched.
+		expect(B.state.joined).toBe(true);
+		expect(bErrors.every((e) => e === null)).toBe(true);
+
+		// B is signed out everywhere (password change, account disabled).
+		await invalidateAllSessions(tdb.db, b.user.id);
+		reauthorize(server.io, b.user.id);
+		await waitFor(B, () => B.state.joinError === 'qa_error_unauthorized' || undefined);
+		expect(B.state.connected).toBe(false);
+		expect(await tdb.db.question.count({ where: { classId: cls.id } })).toBe(1);
 	});
 
 	it('only participants join; taxpayers cannot moderate; the waitlisted only read', async () => {

@@ -65,6 +65,11 @@ export class Publisher {
 			this.#teardown();
 			this.#setState('replaced');
 		});
+		s.on('refused', () => {
+			this.#live = false;
+			this.#teardown();
+			this.#setState('error', new LiveRequestError('forbidden'));
+		});
 	}
 
 	#setState(state: PublisherState, error?: unknown) {

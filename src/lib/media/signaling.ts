@@ -38,6 +38,8 @@ export interface SignalingEvents {
 	disconnected: () => void;
 	/** Another studio tab took over this class. */
 	replaced: () => void;
+	/** The server no longer accepts this session (signed out elsewhere, disabled). */
+	refused: () => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Signaling {
 	readonly role: LiveRole;
 	#handlers: { [K in keyof SignalingEvents]?: Set<SignalingEvents[K]> } = {};
 	#everConnected = false;
+	#replaced = false;
 
 	constructor(classId: string, role: LiveRole, url?: string) {
 		this.classId = classId;
@@ -66,13 +69,24 @@ export class Signaling {
 			if (this.#everConnected) this.#emit('reconnected');
 			this.#everConnected = true;
 		});
-		this.socket.on('disconnect', () => this.#emit('disconnected'));
+		this.socket.on('disconnect', (reason) => {
+			this.#emit('disconnected');
+			// The server cuts connections whose access changed (see reauthorize on the
+			// server); come back, so the handshake and the join decide afresh.
+			if (reason === 'io server disconnect' && !this.#replaced) this.socket.connect();
+		});
+		this.socket.on('connect_error', (err) => {
+			if (err.message === 'unauthorized') this.#emit('refused');
+		});
 		this.socket.on('live:status', (e: LiveStatusEvent) => this.#emit('status', e));
 		this.socket.on('live:viewers', (e: { count: number }) => this.#emit('viewers', e));
 		this.socket.on('live:producer', (e: ProducerEvent) => this.#emit('producer', e));
 		this.socket.on('live:consumer', (e: ConsumerEvent) => this.#emit('consumer', e));
 		this.socket.on('live:rebuilt', () => this.#emit('rebuilt'));
-		this.socket.on('live:replaced', () => this.#emit('replaced'));
+		this.socket.on('live:replaced', () => {
+			this.#replaced = true;
+			this.#emit('replaced');
+		});
 	}
 
 	on<K extends keyof SignalingEvents>(event: K, handler: SignalingEvents[K]): () => void {

@@ -98,6 +98,11 @@ export class Viewer {
 		s.on('disconnected', () => {
 			if (!this.#isFinal()) this.#setState('reconnecting');
 		});
+		s.on('refused', () => {
+			if (this.#isFinal()) return;
+			this.#teardown();
+			this.#setState('forbidden');
+		});
 	}
 
 	#isFinal() {

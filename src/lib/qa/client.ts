@@ -72,10 +72,13 @@ export class QaClient {
 			this.notify([]);
 			void this.join();
 		});
-		this.socket.on('disconnect', () => {
+		this.socket.on('disconnect', (reason) => {
 			this.state.connected = false;
 			this.state.joined = false;
 			this.notify([]);
+			// Cut by the server because access changed: reconnect and join again,
+			// which is where a lost registration or session shows.
+			if (reason === 'io server disconnect') this.socket.connect();
 		});
 		this.socket.on('connect_error', (err) => {
 			if (err.message === 'unauthorized') {

@@ -4,6 +4,7 @@ import { invalidateAllSessions } from '$lib/server/auth/session.ts';
 import { startSession } from '$lib/server/auth/sign-in.ts';
 import { changePassword, getProfile, updateProfile } from '$lib/server/accounts.ts';
 import { getDb } from '$lib/server/db/client.ts';
+import { reauthorizeUser } from '$lib/server/realtime/reauthorize.ts';
 import { parseForm } from '$lib/schemas/form.ts';
 import { passwordChangeSchema, profileSchema } from '$lib/schemas/account.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -51,6 +52,7 @@ export const actions: Actions = {
 		// keep this browser signed in with a fresh session.
 		await invalidateAllSessions(db, user.id);
 		await startSession(db, user.id, cookies, url);
+		reauthorizeUser(user.id);
 		return { passwordChanged: true };
 	}
 };

@@ -12,13 +12,18 @@ export type Realtime = {
 };
 type WithRealtime = { [REALTIME_KEY]?: Realtime };
 
+/** The attached socket.io server and its Redis client, once attachRealtime has run. */
+export function currentRealtime(): Realtime | undefined {
+	return (globalThis as WithRealtime)[REALTIME_KEY];
+}
+
 /**
  * Attach socket.io to the app's HTTP server once per process. The namespaces
  * (media signaling, Q&A) register themselves on the returned server.
  */
 export async function attachRealtime(httpServer: HttpServer, env: ServerEnv): Promise<Realtime> {
-	const holder = globalThis as WithRealtime;
-	if (holder[REALTIME_KEY]) return holder[REALTIME_KEY];
+	const attached = currentRealtime();
+	if (attached) return attached;
 	const io = new Server(httpServer, { serveClient: false });
 	let redis: Realtime['redis'] = null;
 	if (env.REDIS_URL) {
@@ -31,5 +36,5 @@ export async function attachRealtime(httpServer: HttpServer, env: ServerEnv): Pr
 		await Promise.all([redis.connect(), sub.connect()]);
 		io.adapter(createAdapter(redis, sub));
 	}
-	return (holder[REALTIME_KEY] = { io, redis });
+	return ((globalThis as WithRealtime)[REALTIME_KEY] = { io, redis });
 }

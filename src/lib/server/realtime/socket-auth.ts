@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import { SESSION_COOKIE, validateSessionToken, type SessionUser } from '../auth/session.ts';
 import type { Db } from '../db/client.ts';
+import { userRoom } from './reauthorize.ts';
 
 /** Read one cookie from a Cookie header. */
 export function readCookie(header: string | undefined, name: string): string | null {
@@ -52,6 +53,7 @@ export function sessionSocketAuth(deps: SocketAuthDeps) {
 				: null;
 			if (!session) return next(new Error('unauthorized'));
 			socket.data.user = session.user;
+			await socket.join(userRoom(session.user.id));
 			next();
 		} catch (err) {
 			console.error('socket auth failed', err);

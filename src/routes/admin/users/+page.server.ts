@@ -4,6 +4,7 @@ import { requireRole } from '$lib/server/auth/guard.ts';
 import { listUsers, updateUserAccess } from '$lib/server/accounts.ts';
 import { getDb } from '$lib/server/db/client.ts';
 import type { Db } from '$lib/server/db/client.ts';
+import { reauthorizeUser } from '$lib/server/realtime/reauthorize.ts';
 import { parseForm } from '$lib/schemas/form.ts';
 import { roleChangeSchema } from '$lib/schemas/account.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -42,6 +43,7 @@ export const actions: Actions = {
 		const db = await getDb();
 		const outcome = await updateUserAccess(db, form.data.userId, { role: form.data.role });
 		if (outcome !== 'ok') return refusal(outcome, form.data.userId);
+		reauthorizeUser(form.data.userId);
 		return {
 			done: 'role' as const,
 			userId: form.data.userId,
@@ -59,6 +61,7 @@ export const actions: Actions = {
 		const db = await getDb();
 		const outcome = await updateUserAccess(db, form.data.userId, { disabled: form.data.disabled });
 		if (outcome !== 'ok') return refusal(outcome, form.data.userId);
+		reauthorizeUser(form.data.userId);
 		return {
 			done: form.data.disabled ? ('disabled' as const) : ('enabled' as const),
 			userId: form.data.userId,

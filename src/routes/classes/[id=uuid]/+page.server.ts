@@ -5,6 +5,7 @@ import { getDb } from '$lib/server/db/client.ts';
 import { canPublish, mayWatch } from '$lib/server/live-status.ts';
 import { listRecordings } from '$lib/server/recordings/service.ts';
 import { cancelRegistration, register } from '$lib/server/registration.ts';
+import { reauthorizeUser } from '$lib/server/realtime/reauthorize.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
@@ -44,6 +45,8 @@ export const actions: Actions = {
 		const user = requireUser(locals, url);
 		const outcome = await cancelRegistration(await getDb(), params.id, user.id);
 		if (!outcome.ok) return fail(409, { refusal: outcome.reason });
+		// No longer a participant: an open player or Q&A panel must ask again.
+		reauthorizeUser(user.id);
 		return { cancelled: true };
 	}
 };
