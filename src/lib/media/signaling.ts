@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { reconnectWhenCut } from '../realtime/reconnect.ts';
 import {
 	MEDIA_NAMESPACE,
 	type ConsumerEvent,
@@ -53,6 +54,7 @@ export class Signaling {
 	#handlers: { [K in keyof SignalingEvents]?: Set<SignalingEvents[K]> } = {};
 	#everConnected = false;
 	#replaced = false;
+	#stopReconnecting: () => void;
 
 	constructor(classId: string, role: LiveRole, url?: string) {
 		this.classId = classId;
@@ -69,12 +71,9 @@ export class Signaling {
 			if (this.#everConnected) this.#emit('reconnected');
 			this.#everConnected = true;
 		});
-		this.socket.on('disconnect', (reason) => {
-			this.#emit('disconnected');
-			// The server cuts connections whose access changed (see reauthorize on the
-			// server); come back, so the handshake and the join decide afresh.
-			if (reason === 'io server disconnect' && !this.#replaced) this.socket.connect();
-		});
+		this.socket.on('disconnect', () => this.#emit('disconnected'));
+		// A studio tab that another one replaced stays away.
+		this.#stopReconnecting = reconnectWhenCut(this.socket, () => !this.#replaced);
 		this.socket.on('connect_error', (err) => {
 			if (err.message === 'unauthorized') this.#emit('refused');
 		});
@@ -164,6 +163,7 @@ export class Signaling {
 
 	close() {
 		this.#handlers = {};
+		this.#stopReconnecting();
 		this.socket.disconnect();
 	}
 }

@@ -1,4 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { reconnectWhenCut } from '../realtime/reconnect.ts';
 import {
 	QA_NAMESPACE,
 	type ActionReply,
@@ -57,6 +58,7 @@ export class QaClient {
 	private readonly ackTimeoutMs: number;
 	private firstJoin: Promise<JoinReply>;
 	private resolveFirstJoin!: (reply: JoinReply) => void;
+	private readonly stopReconnecting: () => void;
 
 	constructor(readonly options: QaClientOptions) {
 		this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -72,14 +74,13 @@ export class QaClient {
 			this.notify([]);
 			void this.join();
 		});
-		this.socket.on('disconnect', (reason) => {
+		this.socket.on('disconnect', () => {
 			this.state.connected = false;
 			this.state.joined = false;
 			this.notify([]);
-			// Cut by the server because access changed: reconnect and join again,
-			// which is where a lost registration or session shows.
-			if (reason === 'io server disconnect') this.socket.connect();
 		});
+		// Rejoining is where a lost registration or session shows.
+		this.stopReconnecting = reconnectWhenCut(this.socket);
 		this.socket.on('connect_error', (err) => {
 			if (err.message === 'unauthorized') {
 				this.state.joinError = 'qa_error_unauthorized';
@@ -198,6 +199,7 @@ export class QaClient {
 
 	close() {
 		this.listeners.clear();
+		this.stopReconnecting();
 		this.socket.disconnect();
 	}
 }
