@@ -22,7 +22,7 @@ export interface RecordingSegmentInfo {
 	video: SegmentTrack | null;
 	audio: SegmentTrack | null;
 	/** Why the segment ended: stopped, source changed, or FFmpeg died. */
-	endReason?: 'stopped' | 'switched' | 'died' | 'crashed';
+	endReason?: 'stopped' | 'switched' | 'died' | 'crashed' | 'stalled';
 }
 
 export interface RecordingManifest {

@@ -24,6 +24,8 @@ export interface ClassRecorderOptions {
 	restartDelayMs?: number;
 	/** Coalesces bursts of producer events (a replace is close + add). */
 	settleMs?: number;
+	/** A segment that has written nothing this long while its media is unpaused is restarted. */
+	stallMs?: number;
 }
 
 export interface ClassRecorderEvents {
@@ -66,6 +68,8 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 	#chain: Promise<void> = Promise.resolve();
 	#timer: NodeJS.Timeout | null = null;
 	#stopped = false;
+	/** Stalled segments in a row; each waits twice as long before the next restart. */
+	#stalls = 0;
 	readonly #onProducer = () => this.#schedule(this.#options.settleMs);
 	readonly #onRebuilt = () => this.#schedule(this.#options.settleMs);
 	readonly #onClosed = () => void this.stop();
@@ -78,6 +82,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			ffmpegPath: 'ffmpeg',
 			restartDelayMs: 1000,
 			settleMs: 250,
+			stallMs: 5000,
 			...options
 		};
 		this.peerId = `recorder:${options.recordingId}`;
@@ -297,6 +302,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			if (!t.consumer.closed) await t.consumer.resume().catch(() => undefined);
 		}
 		this.#requestKeyFrames(segment);
+		this.#watchForMedia(segment, () => stderr);
 		this.emit('segmentStarted', info);
 		this.#options.logger.info('recording segment started', {
 			classId: this.room.classId,
@@ -357,6 +363,34 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 				}
 			}, ms).unref();
 		}
+	}
+
+	/**
+	 * Restarts a segment whose FFmpeg has written nothing after stallMs while
+	 * its producers are unpaused: whatever stuck it, the rest of the class is
+	 * still recorded. A source that really sends nothing is retried ever more
+	 * slowly, up to once a minute.
+	 */
+	#watchForMedia(segment: LiveSegment, stderr: () => string): void {
+		const current = () => !segment.stopping && this.#segment === segment;
+		const wait = Math.min(this.#options.stallMs * 2 ** this.#stalls, 60_000);
+		setTimeout(async () => {
+			if (!current() || segment.tracks.every((t) => t.consumer.producerPaused)) return;
+			const file = path.join(this.#options.dir, segment.info.file);
+			const size = (await fs.stat(file).catch(() => null))?.size ?? 0;
+			if (size > 0) this.#stalls = 0;
+			if (size > 0 || !current()) return;
+			this.#stalls++;
+			this.#options.logger.warn('recording segment got no media; starting a new one', {
+				classId: this.room.classId,
+				seq: segment.info.seq,
+				stderr: stderr().trim().slice(-500)
+			});
+			this.#chain = this.#chain
+				.then(() => this.#endSegment(segment, 'stalled'))
+				.catch(() => undefined);
+			this.#schedule(0);
+		}, wait).unref();
 	}
 
 	async #endSegment(
