@@ -69,13 +69,27 @@ async function startFfmpegPublisher(room: ClassRoom, peerId: string, kind: 'audi
 		],
 		{ stdio: ['ignore', 'ignore', 'inherit'] }
 	);
+	const exited = new Promise<void>((resolve) => ffmpeg.once('exit', () => resolve()));
 	return {
 		producerId,
-		stop: () => {
-			if (ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
+		/**
+		 * Resolves once the process is gone: a sender still running could hit a
+		 * port a new comedia transport then takes, which would latch onto it.
+		 */
+		stop: async () => {
+			if (ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
+			await exited;
 		}
 	};
 }
+
+/** The recorders' warnings and errors, shown in the test output. */
+const logger = {
+	debug: () => {},
+	info: () => {},
+	warn: (message: string, meta?: object) => console.warn(`[recorder] ${message}`, meta ?? ''),
+	error: (message: string, meta?: object) => console.error(`[recorder] ${message}`, meta ?? '')
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,7 +120,7 @@ describe('ClassRecorder', () => {
 	let server: MediaServer;
 	let room: ClassRoom;
 	let dir: string;
-	const stops: (() => void)[] = [];
+	const stops: (() => Promise<void>)[] = [];
 
 	beforeAll(async () => {
 		dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recorder-test-'));
@@ -120,7 +134,7 @@ describe('ClassRecorder', () => {
 	});
 
 	afterAll(async () => {
-		for (const stop of stops) stop();
+		await Promise.all(stops.map((stop) => stop()));
 		await server?.close();
 		if (!process.env.KEEP_RECORDING) fs.rmSync(dir, { recursive: true, force: true });
 		else console.log('kept', dir);
@@ -134,6 +148,7 @@ describe('ClassRecorder', () => {
 
 		const recorder = await ClassRecorder.start(room, {
 			recordingId: 'rec-1',
+			logger,
 			dir,
 			ports: new PortAllocator(43600, 43699),
 			restartDelayMs: 500
@@ -147,7 +162,7 @@ describe('ClassRecorder', () => {
 		const screen = await startFfmpegPublisher(room, 'teacher', 'video');
 		stops.push(() => screen.stop());
 		await room.request('teacher', 'closeProducer', { producerId: camera.producerId });
-		camera.stop();
+		await camera.stop();
 		await waitFor(
 			'segment on the new source',
 			() => recorder.currentSegment?.video?.producerId === screen.producerId,
@@ -173,6 +188,8 @@ describe('ClassRecorder', () => {
 		await sleep(2000);
 
 		const manifest = await recorder.stop();
+		// Nothing may keep sending at this worker's ports once the next test kills it.
+		await Promise.all([screen.stop(), mic.stop()]);
 		const liveSeconds = (manifest.endedAt! - liveStart) / 1000;
 		expect(manifest.segments.length).toBe(3);
 		expect(manifest.segments.map((s) => s.endReason)).toEqual(['switched', 'died', 'stopped']);
@@ -219,6 +236,7 @@ describe('ClassRecorder', () => {
 		for (const p of before) stops.push(() => p.stop());
 		const recorder = await ClassRecorder.start(room2, {
 			recordingId: 'rec-2',
+			logger,
 			dir: dir2,
 			ports: new PortAllocator(43700, 43799),
 			restartDelayMs: 500
@@ -231,7 +249,7 @@ describe('ClassRecorder', () => {
 		const [worker] = await server.getWorkerStats();
 		process.kill(worker!.pid, 'SIGKILL');
 		await rebuilt;
-		for (const p of before) p.stop();
+		await Promise.all(before.map((p) => p.stop()));
 		// The publisher redoes its transports, as the signaling layer tells it to.
 		const after = [
 			await startFfmpegPublisher(room2, 'teacher', 'video'),
@@ -246,10 +264,48 @@ describe('ClassRecorder', () => {
 		await segmentOnDisk(dir2, recorder);
 		await sleep(2000);
 		const manifest = await recorder.stop();
-		expect(manifest.segments).toHaveLength(2);
+		// One segment before the restart, one after; a segment the stall watchdog
+		// replaced (see the next test) holds nothing and is the only kind skipped.
+		const stalled = manifest.segments.filter((s) => s.endReason === 'stalled').map((s) => s.seq);
+		expect(manifest.segments).toHaveLength(2 + stalled.length);
 		const result = await finalizeRecording(dir2);
-		expect(result.skipped).toEqual([]);
+		expect(result.skipped).toEqual(stalled);
 		expect(result.timeline).toHaveLength(2);
 		expect(result.durationSeconds).toBeGreaterThan(3);
+	});
+
+	it('starts a new segment when FFmpeg writes nothing while media flows', async () => {
+		const room3 = await server.getOrCreateRoom('class-rec-3');
+		const dir3 = path.join(dir, 'stall');
+		const publishers = [
+			await startFfmpegPublisher(room3, 'teacher', 'video'),
+			await startFfmpegPublisher(room3, 'teacher', 'audio')
+		];
+		for (const p of publishers) stops.push(() => p.stop());
+		const recorder = await ClassRecorder.start(room3, {
+			recordingId: 'rec-3',
+			logger,
+			dir: dir3,
+			ports: new PortAllocator(43800, 43899),
+			stallMs: 2000
+		});
+		// Freeze the first FFmpeg before any media reaches it: it writes nothing.
+		const frozen = await new Promise<number>((resolve) =>
+			recorder.once('segmentStarted', () => resolve(recorder.ffmpegPid!))
+		);
+		process.kill(frozen, 'SIGSTOP');
+		await waitFor(
+			'a segment after the stall',
+			() => recorder.currentSegment !== null && recorder.ffmpegPid !== frozen,
+			15_000
+		);
+		await segmentOnDisk(dir3, recorder);
+		const manifest = await recorder.stop();
+		expect(manifest.segments[0]!.endReason).toBe('stalled');
+		// FFmpeg creates its file only once it has probed the input.
+		const first = fs.statSync(path.join(dir3, manifest.segments[0]!.file), {
+			throwIfNoEntry: false
+		});
+		expect(first?.size ?? 0).toBe(0);
 	});
 });
