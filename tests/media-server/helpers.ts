@@ -3,21 +3,28 @@ import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { ClassRoom } from '../../media-server/src/index.js';
 
-const VP8_PAYLOAD_TYPE = 101;
-
 export interface TestPublisher {
 	producerId: string;
 	ffmpeg: ChildProcess;
-	stop(): void;
+	/**
+	 * Resolves once FFmpeg is gone. A sender still running could hit a port
+	 * that a new comedia transport then takes (after a worker restart), and
+	 * that transport would latch onto it instead of the real publisher.
+	 */
+	stop(): Promise<void>;
 }
 
 /**
- * A publisher without a browser: FFmpeg encodes a VP8 test pattern and sends
- * RTP to a PlainTransport; mediasoup learns FFmpeg's address from the first
- * packet (comedia). A keyframe each second lets new viewers start quickly,
- * since FFmpeg ignores mediasoup's keyframe requests.
+ * A publisher without a browser: FFmpeg encodes a test pattern (VP8) or a
+ * tone (Opus) and sends RTP to a PlainTransport; mediasoup learns FFmpeg's
+ * address from the first packet (comedia). FFmpeg ignores key frame requests,
+ * so video carries a key frame every `keyFrameEvery` frames (15 fps).
  */
-export async function startPublisher(room: ClassRoom, peerId: string): Promise<TestPublisher> {
+export async function startPublisher(
+	room: ClassRoom,
+	peerId: string,
+	{ kind = 'video', keyFrameEvery = 15 }: { kind?: 'audio' | 'video'; keyFrameEvery?: number } = {}
+): Promise<TestPublisher> {
 	if (!room.hasPeer(peerId)) room.join(peerId, 'publisher');
 	const transport = await room.createPlainTransport(peerId, {
 		direction: 'send',
@@ -25,15 +32,31 @@ export async function startPublisher(room: ClassRoom, peerId: string): Promise<T
 		rtcpMux: false
 	});
 	const ssrc = 1000 + Math.floor(Math.random() * 1_000_000);
+	const payloadType = kind === 'audio' ? 100 : 101;
 	const { id: producerId } = await room.request(peerId, 'produce', {
 		transportId: transport.id,
-		kind: 'video',
+		kind,
 		rtpParameters: {
-			codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PAYLOAD_TYPE, clockRate: 90000 }],
+			codecs: [
+				kind === 'audio'
+					? { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2 }
+					: { mimeType: 'video/VP8', payloadType, clockRate: 90000 }
+			],
 			encodings: [{ ssrc }]
-		}
+		},
+		appData: { source: kind === 'audio' ? 'mic' : 'camera' }
 	});
-	const rtcpPort = transport.rtcpTuple?.localPort;
+	const media =
+		kind === 'audio'
+			? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
+			: ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'];
+	const codec =
+		kind === 'audio'
+			? ['-c:a', 'libopus', '-ac', '2', '-b:a', '48k']
+			: [
+					...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k'],
+					...['-g', String(keyFrameEvery)]
+				];
 	const ffmpeg = spawn(
 		'ffmpeg',
 		[
@@ -41,35 +64,25 @@ export async function startPublisher(room: ClassRoom, peerId: string): Promise<T
 			'-loglevel',
 			'error',
 			'-re',
-			'-f',
-			'lavfi',
-			'-i',
-			'testsrc=size=320x240:rate=15',
-			'-c:v',
-			'libvpx',
-			'-deadline',
-			'realtime',
-			'-cpu-used',
-			'8',
-			'-b:v',
-			'300k',
-			'-g',
-			'15',
+			...media,
+			...codec,
 			'-payload_type',
-			String(VP8_PAYLOAD_TYPE),
+			String(payloadType),
 			'-ssrc',
 			String(ssrc),
 			'-f',
 			'rtp',
-			`rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${rtcpPort}&pkt_size=1200`
+			`rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple?.localPort}&pkt_size=1200`
 		],
 		{ stdio: ['ignore', 'ignore', 'inherit'] }
 	);
+	const exited = new Promise<void>((resolve) => ffmpeg.once('exit', () => resolve()));
 	return {
 		producerId,
 		ffmpeg,
-		stop: () => {
-			if (ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
+		stop: async () => {
+			if (ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
+			await exited;
 		}
 	};
 }

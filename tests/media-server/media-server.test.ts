@@ -38,7 +38,7 @@ describe('media-server', () => {
 	});
 
 	afterAll(async () => {
-		for (const p of publishers) p.stop();
+		await Promise.all(publishers.map((p) => p.stop()));
 		for (const v of viewers) v.close();
 		await server?.close();
 	});
@@ -144,7 +144,7 @@ describe('media-server', () => {
 		expect(workers.map((w) => w.pid)).not.toContain(originPid);
 
 		// Peers reconnect as the client modules would: fresh transports on the new router.
-		publisher.stop();
+		await publisher.stop();
 		publisher = await startPublisher(room, 'teacher');
 		publishers.push(publisher);
 		for (const v of viewers.splice(0)) v.close();

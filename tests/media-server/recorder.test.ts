@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,74 +12,11 @@ import {
 	type ClassRoom,
 	type MediaServer
 } from '../../media-server/src/index.js';
-import { waitFor } from './helpers.js';
+import { startPublisher, waitFor } from './helpers.js';
 
-/**
- * A publisher without a browser, like helpers.startPublisher, but for audio
- * too, and with a key frame every 1/3 s: FFmpeg ignores key frame requests,
- * which Chromium answers at once.
- */
-async function startFfmpegPublisher(room: ClassRoom, peerId: string, kind: 'audio' | 'video') {
-	if (!room.hasPeer(peerId)) room.join(peerId, 'publisher');
-	const transport = await room.createPlainTransport(peerId, {
-		direction: 'send',
-		comedia: true,
-		rtcpMux: false
-	});
-	const ssrc = 2000 + Math.floor(Math.random() * 1_000_000);
-	const payloadType = kind === 'audio' ? 100 : 101;
-	const { id: producerId } = await room.request(peerId, 'produce', {
-		transportId: transport.id,
-		kind,
-		rtpParameters: {
-			codecs: [
-				kind === 'audio'
-					? { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2 }
-					: { mimeType: 'video/VP8', payloadType, clockRate: 90000 }
-			],
-			encodings: [{ ssrc }]
-		},
-		appData: { source: kind === 'audio' ? 'mic' : 'camera' }
-	});
-	const encode =
-		kind === 'audio'
-			? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
-			: ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'];
-	const codec =
-		kind === 'audio'
-			? ['-c:a', 'libopus', '-ac', '2', '-b:a', '48k']
-			: ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '5'];
-	const ffmpeg: ChildProcess = spawn(
-		'ffmpeg',
-		[
-			'-hide_banner',
-			'-loglevel',
-			'error',
-			'-re',
-			...encode,
-			...codec,
-			'-payload_type',
-			String(payloadType),
-			'-ssrc',
-			String(ssrc),
-			'-f',
-			'rtp',
-			`rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple?.localPort}&pkt_size=1200`
-		],
-		{ stdio: ['ignore', 'ignore', 'inherit'] }
-	);
-	const exited = new Promise<void>((resolve) => ffmpeg.once('exit', () => resolve()));
-	return {
-		producerId,
-		/**
-		 * Resolves once the process is gone: a sender still running could hit a
-		 * port a new comedia transport then takes, which would latch onto it.
-		 */
-		stop: async () => {
-			if (ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
-			await exited;
-		}
-	};
+/** A key frame every 1/3 s: FFmpeg ignores key frame requests, which Chromium answers at once. */
+function startFfmpegPublisher(room: ClassRoom, peerId: string, kind: 'audio' | 'video') {
+	return startPublisher(room, peerId, { kind, keyFrameEvery: 5 });
 }
 
 /** The recorders' warnings and errors, shown in the test output. */
