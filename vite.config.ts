@@ -32,15 +32,37 @@ export default defineConfig({
 		shareDevHttpServer()
 	],
 	test: {
-		include: ['tests/**/*.test.ts'],
 		environment: 'node',
 		globalSetup: ['tests/global-setup.ts'],
 		testTimeout: 60_000,
 		hookTimeout: 180_000,
 		pool: 'forks',
-		// One file at a time: the browser, media and Q&A tests assert on timings
-		// (first frame, delivery within a second) that two CPUs shared by two
-		// Chromium-plus-server files cannot keep.
-		fileParallelism: false
+		projects: [
+			{
+				// Each file has its own database copy (or its own rows on the server),
+				// its own ports and no timing assertions, so files share the CPUs.
+				extends: true,
+				test: {
+					name: 'server',
+					include: [
+						'tests/unit/**/*.test.ts',
+						'tests/integration/**/*.test.ts',
+						'tests/media-server/**/*.test.ts'
+					],
+					sequence: { groupOrder: 0 }
+				}
+			},
+			{
+				// One Chromium-plus-server file at a time, after the rest: two of them
+				// at once starve each other's media on two cores.
+				extends: true,
+				test: {
+					name: 'browser',
+					include: ['tests/browser/**/*.test.ts'],
+					fileParallelism: false,
+					sequence: { groupOrder: 1 }
+				}
+			}
+		]
 	}
 });

@@ -1,34 +1,29 @@
-import type { Server as HttpServer } from 'node:http';
 import { sequence } from '@sveltejs/kit/hooks';
 import type { Handle, ServerInit } from '@sveltejs/kit';
 import { paraglideMiddleware } from '$lib/paraglide/server.js';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie.ts';
-import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session.ts';
-import { getDb } from '$lib/server/db/client.ts';
-import { readEnv } from '$lib/server/env.ts';
-import { registerMediaNamespace } from '$lib/server/media/namespace.ts';
-import { registerQaNamespace } from '$lib/server/qa/namespace.ts';
-import { redisRateLimiters } from '$lib/server/qa/rate-limit.ts';
+import { SESSION_COOKIE } from '$lib/server/auth/session.ts';
+import { platform, sharedHttpServer } from '$lib/server/platform.ts';
 import { attachRealtime } from '$lib/server/realtime/attach.ts';
-
-const env = readEnv();
+import { startRecordings } from '$lib/server/recordings/lifecycle.ts';
+import { securityHeaders } from '$lib/server/security-headers.ts';
+import { browserCareChoice, careModeFor, markCareMode } from '$lib/server/care-mode.ts';
 
 export const init: ServerInit = async () => {
-	await getDb();
-	await (await import('$lib/server/recordings/lifecycle.ts')).startRecordings({ getDb });
-	// server.js (or the dev plugin in vite.config.ts) leaves the HTTP server here.
-	const httpServer = (globalThis as Record<symbol, HttpServer | undefined>)[
-		Symbol.for('taxpayer-classroom.httpServer')
-	];
-	if (!httpServer) return;
-	const { io, redis } = await attachRealtime(httpServer, env);
-	const socketDeps = { getDb, sessionDays: env.SESSION_DAYS };
-	registerQaNamespace(io, {
-		...socketDeps,
-		// Several app processes on one Redis count each user's questions and votes together.
-		rateLimiters: redis ? redisRateLimiters(redis, 'taxpayer-classroom') : undefined
-	});
-	registerMediaNamespace(io, socketDeps);
+	// Everything is configured and validated here, before the first request.
+	const p = await platform();
+	// Workers start now, so the first viewer after a restart does not wait for them.
+	void p.media().catch((error) => console.error('[media] could not start', error));
+	const httpServer = sharedHttpServer();
+	if (httpServer) await attachRealtime(p, httpServer);
+	await startRecordings({ db: p.db, events: p.events, media: p.media });
+	// Stopped by server.js on SIGTERM/SIGINT (platform().stop()).
+	await p.attendance.start();
+	p.classEmails.start();
+	p.registrations.start();
+	if (!p.classEmails.sender.sending)
+		console.warn('[mail] SMTP_URL is not set: emails are queued, not sent');
+	await p.materials.sweepIncoming();
 };
 
 const handleLocale: Handle = ({ event, resolve }) =>
@@ -44,7 +39,7 @@ const handleSession: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.sessionId = null;
 	if (token) {
-		const session = await validateSessionToken(await getDb(), token, env.SESSION_DAYS);
+		const session = await (await platform()).sessions.validate(token);
 		if (session) {
 			event.locals.user = session.user;
 			event.locals.sessionId = session.id;
@@ -56,4 +51,10 @@ const handleSession: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(handleLocale, handleSession);
+const handleCareMode: Handle = ({ event, resolve }) => {
+	const on = careModeFor(event.locals.user, browserCareChoice(event.cookies));
+	event.locals.careMode = on;
+	return resolve(event, { transformPageChunk: ({ html }) => markCareMode(html, on) });
+};
+
+export const handle = sequence(securityHeaders, handleLocale, handleSession, handleCareMode);

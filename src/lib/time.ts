@@ -26,6 +26,11 @@ export function toCstLocalInput(date: Date): string {
 	return shifted.toISOString().slice(0, 16);
 }
 
+/** "YYYY-MM-DD HH:mm:ss" in China Standard Time: sorts and parses well in spreadsheets and logs. */
+export function toCstTimestamp(date: Date): string {
+	return new Date(date.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 export function formatCst(
 	date: Date,
 	locale: string,

@@ -1,6 +1,8 @@
+import { getDb } from '$lib/server/platform.ts';
+import { upcomingClasses } from '$lib/server/reminders.ts';
 import type { LayoutServerLoad } from './$types';
 
-export const load: LayoutServerLoad = ({ locals }) => ({
+export const load: LayoutServerLoad = async ({ locals }) => ({
 	user: locals.user
 		? {
 				id: locals.user.id,
@@ -8,5 +10,7 @@ export const load: LayoutServerLoad = ({ locals }) => ({
 				displayName: locals.user.displayName,
 				priorityService: locals.user.priorityService
 			}
-		: null
+		: null,
+	careMode: locals.careMode,
+	upcoming: locals.user ? await upcomingClasses(await getDb(), locals.user.id) : []
 });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { listSchedule, listTopics } from '$lib/server/classes.ts';
-import { getDb } from '$lib/server/db/client.ts';
+import { nextClassFor } from '$lib/server/next-class.ts';
+import { getDb } from '$lib/server/platform.ts';
+import { withoutNul } from '$lib/schemas/form.ts';
 import { parseCstDate } from '$lib/time.ts';
 import type { PageServerLoad } from './$types';
 
@@ -8,17 +10,24 @@ const DAY_MS = 24 * 3600_000;
 
 // Unknown or malformed filter values are ignored rather than failing the page.
 const filterSchema = z.object({
-	q: z.string().max(100).catch(''),
-	topic: z.string().max(40).catch(''),
+	q: z.string().max(100).transform(withoutNul).catch(''),
+	topic: z.string().max(40).transform(withoutNul).catch(''),
 	format: z.enum(['ONLINE', 'IN_PERSON', 'HYBRID']).optional().catch(undefined),
 	from: z.string().catch(''),
 	to: z.string().catch(''),
-	past: z.literal('on').optional().catch(undefined)
+	past: z.literal('on').optional().catch(undefined),
+	/** The schedule itself, in 关怀模式 where the home is "my next class". */
+	view: z.literal('all').optional().catch(undefined)
 });
 
-export const load: PageServerLoad = async ({ url }) => {
+export const load: PageServerLoad = async ({ url, locals }) => {
 	const filter = filterSchema.parse(Object.fromEntries(url.searchParams));
 	const db = await getDb();
+	// 关怀模式 home: one class and one big button, unless the schedule was asked for.
+	if (locals.careMode && locals.user && url.search === '') {
+		const careHome = { next: await nextClassFor(db, locals.user.id) };
+		return { careHome, classes: [], topics: [], filter, registered: [] };
+	}
 	const from = parseCstDate(filter.from) ?? undefined;
 	const toStart = parseCstDate(filter.to);
 	const [classes, topics] = await Promise.all([
@@ -33,5 +42,18 @@ export const load: PageServerLoad = async ({ url }) => {
 		}),
 		listTopics(db)
 	]);
-	return { classes, topics, filter };
+	// Where to offer the live room button ("进入直播间") as a class draws near.
+	const registered = locals.user
+		? (
+				await db.registration.findMany({
+					where: {
+						userId: locals.user.id,
+						status: 'CONFIRMED',
+						classId: { in: classes.map((c) => c.id) }
+					},
+					select: { classId: true }
+				})
+			).map((r) => r.classId)
+		: [];
+	return { careHome: null, classes, topics, filter, registered };
 };

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { freePort, startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
-import { ACCOUNTS, findClassId, loginCookie, stubScreenCapture } from '../support/live.ts';
+import { findClassId, stubScreenCapture } from '../support/live.ts';
+import { Audience, decodesBeyond, playback, statusOf } from '../support/live-browser.ts';
 
 /**
  * A whole live class in real Chromium against the production build: the
@@ -19,7 +20,7 @@ let browser: Browser;
 let classId: string;
 let appEnv: NodeJS.ProcessEnv;
 let port: number;
-const contexts: BrowserContext[] = [];
+let audience: Audience;
 
 beforeAll(async () => {
 	// Port and database fixed, so the server can be restarted mid-class. One
@@ -31,80 +32,15 @@ beforeAll(async () => {
 		PGLITE_DIR: copyPgliteTemplate(true)
 	};
 	[app, browser] = await Promise.all([startAppServer(appEnv, port), launchBrowser()]);
+	audience = new Audience(browser, () => app.url);
 	classId = await findClassId(app.url);
 });
 
 afterAll(async () => {
-	for (const c of contexts) await c.close().catch(() => undefined);
+	await audience?.close();
 	await browser?.close();
 	await app?.stop();
 });
-
-/** Records every RTCPeerConnection the page makes, to read its stats. */
-function recordPeerConnections() {
-	const w = window as unknown as { __pcs: RTCPeerConnection[] };
-	w.__pcs = [];
-	const Original = window.RTCPeerConnection;
-	window.RTCPeerConnection = class extends Original {
-		constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-			super(...args);
-			w.__pcs.push(this);
-		}
-	};
-}
-
-async function as(account: keyof typeof ACCOUNTS, init?: () => void): Promise<Page> {
-	const context = await browser.newContext({ locale: 'zh-CN' });
-	contexts.push(context);
-	const [name, value] = (await loginCookie(app.url, ACCOUNTS[account])).split('=') as [
-		string,
-		string
-	];
-	await context.addCookies([{ name, value, url: app.url }]);
-	await context.addInitScript(recordPeerConnections);
-	if (init) await context.addInitScript(init);
-	const page = await context.newPage();
-	page.on('pageerror', (err) => console.error(`[${account}] page error:`, err.message));
-	page.on('console', (msg) => {
-		// Refused connections while the server restarts are expected.
-		if (msg.type() === 'error' && !msg.text().includes('ERR_CONNECTION_REFUSED'))
-			console.error(`[${account}] console:`, msg.text());
-	});
-	return page;
-}
-
-type Playback = { frames: number; audioBytes: number; width: number; height: number };
-
-/** Decoding stats of the page's open peer connections, plus the <video>'s size. */
-function playback(page: Page): Promise<Playback> {
-	return page.evaluate(async () => {
-		const result = { frames: 0, audioBytes: 0, width: 0, height: 0 };
-		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-			if (pc.connectionState === 'closed') continue;
-			(await pc.getStats()).forEach((s) => {
-				if (s.type !== 'inbound-rtp') return;
-				if (s.kind === 'video') {
-					result.frames += s.framesDecoded ?? 0;
-					result.height = s.frameHeight ?? result.height;
-				}
-				if (s.kind === 'audio') result.audioBytes += s.bytesReceived ?? 0;
-			});
-		}
-		result.width = document.querySelector('video')?.videoWidth ?? 0;
-		return result;
-	});
-}
-
-/** Waits until the page decodes more frames than `after` (default: any). */
-async function decodesBeyond(page: Page, after = 0, timeout = 10_000): Promise<Playback> {
-	let last: Playback | undefined;
-	await expect
-		.poll(async () => (last = await playback(page)).frames, { timeout, interval: 100 })
-		.toBeGreaterThan(after);
-	return last!;
-}
-
-const status = (page: Page) => page.getByRole('status').first();
 
 async function classBadge(): Promise<string> {
 	const html = await (await fetch(`${app.url}/classes/${classId}`)).text();
@@ -113,13 +49,13 @@ async function classBadge(): Promise<string> {
 
 test('instructor goes live, registered taxpayers watch through screen share, worker loss and the end', async () => {
 	const [studio, viewer1, viewer2] = await Promise.all([
-		as('instructor', stubScreenCapture),
-		as('taxpayer1'),
-		as('taxpayer2')
+		audience.as('instructor', stubScreenCapture),
+		audience.as('taxpayer1'),
+		audience.as('taxpayer2')
 	]);
 
 	await studio.goto(`${app.url}/classes/${classId}/studio`);
-	await expect.poll(() => status(studio).textContent()).toContain('准备就绪');
+	await expect.poll(() => statusOf(studio).textContent()).toContain('准备就绪');
 	await expect
 		.poll(() => studio.locator('meter').evaluate((m: HTMLMeterElement) => m.value), {
 			timeout: 5000
@@ -128,11 +64,11 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 
 	// A viewer who arrives early waits for the instructor.
 	await viewer1.goto(`${app.url}/classes/${classId}/watch`);
-	await expect.poll(() => status(viewer1).textContent()).toContain('等待讲师开始直播');
+	await expect.poll(() => statusOf(viewer1).textContent()).toContain('等待讲师开始直播');
 
 	await studio.getByRole('button', { name: '开始直播' }).click();
 	const liveAt = Date.now();
-	await expect.poll(() => status(studio).textContent()).toContain('直播中');
+	await expect.poll(() => statusOf(studio).textContent()).toContain('直播中');
 	await decodesBeyond(viewer1);
 	console.log(`waiting viewer: first frame ${Date.now() - liveAt} ms after "go live"`);
 
@@ -147,7 +83,7 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 		const later = await decodesBeyond(viewer, first.frames);
 		expect(later.width).toBeGreaterThan(0);
 		await expect.poll(async () => (await playback(viewer)).audioBytes).toBeGreaterThan(0);
-		await expect.poll(() => status(viewer).textContent()).toContain('正在播放');
+		await expect.poll(() => statusOf(viewer).textContent()).toContain('正在播放');
 	}
 	await expect.poll(() => studio.getByText('在线观众：2 人').count()).toBe(1);
 	expect(await classBadge()).toBe('直播中');
@@ -166,7 +102,6 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 	// Screen sharing replaces the camera; viewers keep decoding.
 	await studio.getByRole('button', { name: '共享屏幕' }).click();
 	await expect.poll(() => studio.getByRole('button', { name: '切回摄像头' }).count()).toBe(1);
-	await new Promise((r) => setTimeout(r, 500));
 	for (const viewer of [viewer1, viewer2]) {
 		const before = await playback(viewer);
 		await decodesBeyond(viewer, before.frames + 10);
@@ -175,9 +110,9 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 
 	// Camera off pauses the producer: viewers see the paused state, then video again.
 	await studio.getByRole('button', { name: '关闭摄像头' }).click();
-	await expect.poll(() => status(viewer1).textContent()).toContain('讲师暂时关闭了画面');
+	await expect.poll(() => statusOf(viewer1).textContent()).toContain('讲师暂时关闭了画面');
 	await studio.getByRole('button', { name: '打开摄像头' }).click();
-	await expect.poll(() => status(viewer1).textContent()).toContain('正在播放');
+	await expect.poll(() => statusOf(viewer1).textContent()).toContain('正在播放');
 
 	// The SFU worker dies mid-class; everyone recovers without a reload.
 	await viewer1.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
@@ -213,13 +148,13 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 		`server restart: stopped in ${stoppedIn} ms, serving again at ${upIn} ms, ` +
 			`viewers decoding again at ${Date.now() - restartedAt} ms`
 	);
-	await expect.poll(() => status(studio).textContent()).toContain('直播中');
+	await expect.poll(() => statusOf(studio).textContent()).toContain('直播中');
 
 	// End of class.
 	await studio.getByRole('button', { name: '结束直播' }).click();
 	await studio.getByRole('button', { name: '确认结束' }).click();
 	for (const page of [studio, viewer1, viewer2]) {
-		await expect.poll(() => status(page).textContent()).toContain('本次直播已结束');
+		await expect.poll(() => statusOf(page).textContent()).toContain('本次直播已结束');
 	}
 	expect(await classBadge()).toBe('已结束');
 }, 90_000);

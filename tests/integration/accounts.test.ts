@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { EventBus } from '../../src/lib/server/events.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
 	authenticate,
@@ -160,21 +161,25 @@ describe('authenticate', () => {
 });
 
 describe('updateUserAccess', () => {
+	const events = EventBus.local();
 	it('changes roles, and disabling signs the user out everywhere', async () => {
+		const actor = await makeUser(db, 'STAFF', '审计人');
 		const user = await makeUser(db);
-		expect(await updateUserAccess(db, user.id, { role: 'INSTRUCTOR' })).toBe('ok');
+		expect(await updateUserAccess(db, events, actor, user.id, { role: 'INSTRUCTOR' })).toBe('ok');
 		expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).role).toBe('INSTRUCTOR');
 
 		const { token } = await createSession(db, user.id, 30);
 		expect(await validateSessionToken(db, token, 30)).not.toBeNull();
-		expect(await updateUserAccess(db, user.id, { disabled: true })).toBe('ok');
+		expect(await updateUserAccess(db, events, actor, user.id, { disabled: true })).toBe('ok');
 		expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).disabledAt).not.toBeNull();
 		expect(await db.session.count({ where: { userId: user.id } })).toBe(0);
 		expect(await validateSessionToken(db, token, 30)).toBeNull();
 
-		expect(await updateUserAccess(db, user.id, { disabled: false })).toBe('ok');
+		expect(await updateUserAccess(db, events, actor, user.id, { disabled: false })).toBe('ok');
 		expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).disabledAt).toBeNull();
-		expect(await updateUserAccess(db, randomUUID(), { role: 'STAFF' })).toBe('not_found');
+		expect(await updateUserAccess(db, events, actor, randomUUID(), { role: 'STAFF' })).toBe(
+			'not_found'
+		);
 	});
 
 	it('refuses to remove or disable the last active admin', async () => {
@@ -187,20 +192,31 @@ describe('updateUserAccess', () => {
 			// Make sure no other active admin exists in this (private) database.
 			await pdb.user.updateMany({ where: { role: 'ADMIN' }, data: { role: 'STAFF' } });
 			const admin = await makeUser(pdb, 'ADMIN');
-			expect(await updateUserAccess(pdb, admin.id, { role: 'STAFF' })).toBe('last_admin');
-			expect(await updateUserAccess(pdb, admin.id, { disabled: true })).toBe('last_admin');
-			expect(await updateUserAccess(pdb, admin.id, { role: 'ADMIN' })).toBe('ok');
+			const actor = await makeUser(pdb, 'STAFF');
+			expect(await updateUserAccess(pdb, events, actor, admin.id, { role: 'STAFF' })).toBe(
+				'last_admin'
+			);
+			expect(await updateUserAccess(pdb, events, actor, admin.id, { disabled: true })).toBe(
+				'last_admin'
+			);
+			expect(await updateUserAccess(pdb, events, actor, admin.id, { role: 'ADMIN' })).toBe('ok');
 			expect((await pdb.user.findUniqueOrThrow({ where: { id: admin.id } })).role).toBe('ADMIN');
 
 			// A disabled second admin does not count.
 			const second = await makeUser(pdb, 'ADMIN');
 			await pdb.user.update({ where: { id: second.id }, data: { disabledAt: new Date() } });
-			expect(await updateUserAccess(pdb, admin.id, { role: 'TAXPAYER' })).toBe('last_admin');
+			expect(await updateUserAccess(pdb, events, actor, admin.id, { role: 'TAXPAYER' })).toBe(
+				'last_admin'
+			);
 
 			// With another active admin, either may step down, but not both.
-			expect(await updateUserAccess(pdb, second.id, { disabled: false })).toBe('ok');
-			expect(await updateUserAccess(pdb, admin.id, { role: 'INSTRUCTOR' })).toBe('ok');
-			expect(await updateUserAccess(pdb, second.id, { disabled: true })).toBe('last_admin');
+			expect(await updateUserAccess(pdb, events, actor, second.id, { disabled: false })).toBe('ok');
+			expect(await updateUserAccess(pdb, events, actor, admin.id, { role: 'INSTRUCTOR' })).toBe(
+				'ok'
+			);
+			expect(await updateUserAccess(pdb, events, actor, second.id, { disabled: true })).toBe(
+				'last_admin'
+			);
 			expect(await pdb.user.count({ where: { role: 'ADMIN', disabledAt: null } })).toBe(1);
 		} finally {
 			await own?.close();

@@ -6,16 +6,29 @@ import type { QuestionView } from '../../src/lib/qa/protocol.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
 import type { Db } from '../../src/lib/server/db/client.ts';
 import type { Role } from '../../src/lib/server/db/generated/enums.ts';
+import { SessionCache } from '../../src/lib/server/auth/session-cache.ts';
+import { CachedAccessFacts } from '../../src/lib/server/class-access.ts';
+import { EventBus } from '../../src/lib/server/events.ts';
 import { registerQaNamespace } from '../../src/lib/server/qa/namespace.ts';
-import { redisRateLimiters, type RateLimiterFactory } from '../../src/lib/server/qa/rate-limit.ts';
 import type { QaLimits } from '../../src/lib/server/qa/service.ts';
+import { SocketSessions } from '../../src/lib/server/realtime/socket-sessions.ts';
+import {
+	createThrottles,
+	type ThrottleName,
+	type ThrottlePolicy
+} from '../../src/lib/server/throttle.ts';
 import { makeUser } from '../support/fixtures.ts';
 
-/** A real socket.io server with the Q&A namespace on a loopback port. */
+/**
+ * A real socket.io server with the Q&A namespace on a loopback port. With a
+ * Redis URL, servers sharing `redisKey` share broadcasts, domain events and
+ * throttles, as app processes of one deployment do.
+ */
 export async function startQaServer(
 	db: Db,
 	options: {
 		limits?: Partial<QaLimits>;
+		throttles?: Partial<Record<ThrottleName, ThrottlePolicy>>;
 		redisUrl?: string;
 		redisKey?: string;
 		clock?: () => number;
@@ -24,33 +37,50 @@ export async function startQaServer(
 	const http = createServer();
 	const io = new Server(http, { serveClient: false });
 	let closeRedis = async () => {};
-	let rateLimiters: RateLimiterFactory | undefined;
+	let events = EventBus.local();
+	let throttles = createThrottles({ policies: options.throttles });
 	if (options.redisUrl) {
 		const [{ createAdapter }, { createClient }] = await Promise.all([
 			import('@socket.io/redis-adapter'),
 			import('redis')
 		]);
+		const key = options.redisKey ?? 'socket.io';
 		const pub = createClient({ url: options.redisUrl });
 		const sub = pub.duplicate();
-		await Promise.all([pub.connect(), sub.connect()]);
-		io.adapter(createAdapter(pub, sub, { key: options.redisKey ?? 'socket.io' }));
-		rateLimiters = redisRateLimiters(pub, options.redisKey ?? 'socket.io');
+		const eventSub = pub.duplicate();
+		await Promise.all([pub.connect(), sub.connect(), eventSub.connect()]);
+		io.adapter(createAdapter(pub, sub, { key }));
+		events = await EventBus.overRedis(pub, eventSub, `${key}:events`);
+		throttles = createThrottles({
+			redis: pub,
+			prefix: `${key}:throttle`,
+			policies: options.throttles
+		});
 		closeRedis = async () => {
-			await Promise.allSettled([pub.quit(), sub.quit()]);
+			await events.close();
+			await Promise.allSettled([pub.quit(), sub.quit(), eventSub.quit()]);
 		};
 	}
+	const sessions = new SocketSessions({
+		db,
+		events,
+		sessions: new SessionCache(db, events, 30)
+	});
 	registerQaNamespace(io, {
-		getDb: async () => db,
-		sessionDays: 30,
+		db,
+		accessFacts: new CachedAccessFacts(db, events),
+		events,
+		sessions,
+		throttles,
 		limits: options.limits,
-		clock: options.clock,
-		rateLimiters
+		clock: options.clock
 	});
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 	const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 	return {
 		url,
 		io,
+		events,
 		close: async () => {
 			io.disconnectSockets(true);
 			await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -46,12 +46,10 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 			clients.push(asker, viewer);
 			await Promise.all([asker.ready(), viewer.ready()]);
 
-			const askedAt = Date.now();
 			expect((await asker.ask('两个进程之间能看到这个问题吗？')).ok).toBe(true);
 			const seen = await waitFor(viewer, (qs) =>
 				qs.find((q) => q.text === '两个进程之间能看到这个问题吗？')
 			);
-			expect(Date.now() - askedAt).toBeLessThan(1000);
 
 			expect((await viewer.vote(seen.id)).ok).toBe(true);
 			await waitFor(asker, (qs) => qs.find((q) => q.id === seen.id && q.voteCount === 1));

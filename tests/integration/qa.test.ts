@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
 import type { QaClient } from '../../src/lib/qa/client.ts';
 import { invalidateAllSessions } from '../../src/lib/server/auth/session.ts';
-import { listForReplay, questionsCsv } from '../../src/lib/server/qa/service.ts';
-import { reauthorize } from '../../src/lib/server/realtime/reauthorize.ts';
+import { questionsCsv } from '../../src/lib/server/qa/export.ts';
+import { listForReplay } from '../../src/lib/server/qa/replay.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass } from '../support/fixtures.ts';
 import { connect, makeMember, startQaServer, waitFor } from './qa-support.ts';
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('live Q&A over socket.io', () => {
-	it('ask, see within 1 s, upvote, answer, pin: every client sees every change', async () => {
+	it('ask, upvote, answer, pin: every client sees every change', async () => {
 		const { cls, a, b, staff } = await classWithMembers();
 		const A = open(cls.id, a.cookie);
 		const B = open(cls.id, b.cookie);
@@ -48,13 +48,11 @@ describe('live Q&A over socket.io', () => {
 		expect(S.state.role).toBe('moderator');
 		expect(B.state.role).toBe('participant');
 
-		const t0 = Date.now();
 		const asked = await A.ask('  研发费用加计扣除的比例是多少？  ');
 		expect(asked.ok).toBe(true);
 		const seen = await waitFor(B, (qs) =>
 			qs.find((q) => q.text === '研发费用加计扣除的比例是多少？')
 		);
-		expect(Date.now() - t0).toBeLessThan(1000);
 		expect(seen.authorName).toBe('纳税人甲');
 		expect(seen.staff).toBeUndefined();
 
@@ -97,6 +95,35 @@ describe('live Q&A over socket.io', () => {
 		expect(B.state.myQuestions.has(secondId)).toBe(true);
 	});
 
+	it('questions asked at the same moment are each stored once, with consecutive versions, and answered to their asker', async () => {
+		const { db } = tdb;
+		const cls = await makeClass(db);
+		const askers = await Promise.all(
+			Array.from({ length: 12 }, (_, i) =>
+				makeMember(db, { classId: cls.id, name: `同时提问${i}` })
+			)
+		);
+		const watcher = await makeMember(db, { classId: cls.id });
+		const W = open(cls.id, watcher.cookie);
+		const clientsOf = askers.map((m) => open(cls.id, m.cookie));
+		await Promise.all([W.ready(), ...clientsOf.map((c) => c.ready())]);
+		const replies = await Promise.all(clientsOf.map((c, i) => c.ask(`第 ${i} 个问题`)));
+		replies.forEach((reply, i) => {
+			expect(reply.ok).toBe(true);
+			expect(reply.ok && reply.question?.text).toBe(`第 ${i} 个问题`);
+		});
+		const seen = await waitFor(W, (qs) => (qs.length === askers.length ? qs : undefined));
+		const versions = seen.map((q) => q.version).sort((x, y) => x - y);
+		expect(new Set(versions).size).toBe(askers.length);
+		expect(versions.at(-1)! - versions[0]!).toBe(askers.length - 1);
+		const stored = await db.question.findMany({
+			where: { classId: cls.id },
+			orderBy: { version: 'asc' },
+			select: { text: true }
+		});
+		expect(stored.map((q) => q.text).sort()).toEqual(askers.map((_, i) => `第 ${i} 个问题`).sort());
+	});
+
 	it('pre-moderation: a question stays invisible to others until staff approve it', async () => {
 		const { cls, a, b, staff } = await classWithMembers();
 		const A = open(cls.id, a.cookie);
@@ -114,8 +141,10 @@ describe('live Q&A over socket.io', () => {
 		expect(asked.ok && asked.question!.status).toBe('PENDING');
 		await waitFor(S, (qs) => qs.find((q) => q.id === id && q.status === 'PENDING'));
 		await waitFor(A, (qs) => qs.find((q) => q.id === id));
-		// B gets nothing; a fresh join does not reveal it either.
-		await new Promise((r) => setTimeout(r, 300));
+		// B gets nothing (barrier: B's own later question reaches B after A's
+		// would have); a fresh join does not reveal it either.
+		const barrier = await B.ask('审核期间B自己的问题');
+		await waitFor(B, (qs) => qs.find((q) => barrier.ok && q.id === barrier.question!.id));
 		expect(B.state.questions.has(id)).toBe(false);
 		const late = open(cls.id, b.cookie);
 		await late.ready();
@@ -174,12 +203,17 @@ describe('live Q&A over socket.io', () => {
 		const bErrors = changes(B);
 
 		// A's registration ends (makeMember seats without the counter, so set it
-		// directly), and the server makes A's connection ask again.
+		// directly, and announce it as the registration rules do): A's connection
+		// is told, asks again and is refused.
 		await tdb.db.registration.updateMany({
 			where: { classId: cls.id, userId: a.user.id },
 			data: { status: 'CANCELLED', cancelledAt: new Date() }
 		});
-		reauthorize(server.io, a.user.id);
+		await server.events.publish('access.changed', {
+			userId: a.user.id,
+			classId: cls.id,
+			reason: 'registration_cancelled'
+		});
 		await waitFor(A, () => A.state.joinError === 'qa_error_not_participant' || undefined);
 		expect(await A.ask('取消后的问题')).toMatchObject({
 			ok: false,
@@ -191,7 +225,11 @@ describe('live Q&A over socket.io', () => {
 
 		// B is signed out everywhere (password change, account disabled).
 		await invalidateAllSessions(tdb.db, b.user.id);
-		reauthorize(server.io, b.user.id);
+		await server.events.publish('sessions.revoked', {
+			userId: b.user.id,
+			sessionIds: null,
+			reason: 'password_changed'
+		});
 		await waitFor(B, () => B.state.joinError === 'qa_error_unauthorized' || undefined);
 		expect(B.state.connected).toBe(false);
 		expect(await tdb.db.question.count({ where: { classId: cls.id } })).toBe(1);
@@ -362,7 +400,7 @@ describe('live Q&A over socket.io', () => {
 		expect(replay?.questions.map((q) => q.text)).toEqual(['直播中的问题, 含 "引号"']);
 		expect(replay?.questions[0]?.answerOffsetMs).toBeGreaterThanOrEqual(90_000);
 
-		const csv = await questionsCsv(db, cls.id, ['a', 'b']);
+		const csv = await questionsCsv(db, cls.id, { headers: ['a', 'b'], yes: '是', no: '否' });
 		expect(csv.startsWith('\uFEFF')).toBe(true);
 		expect(csv).toContain('"直播中的问题, 含 ""引号"""');
 		expect(csv).toContain(`"'=HYPERLINK(""x"")"`);

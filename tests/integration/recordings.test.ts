@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseFacts } from '../../src/lib/server/class-access.ts';
+import { EventBus } from '../../src/lib/server/events.ts';
 import { finalizationIdle, startRecordings } from '../../src/lib/server/recordings/lifecycle.ts';
 import { parseRange, serveFile } from '../../src/lib/server/recordings/serve.ts';
 import { recordingAccess } from '../../src/lib/server/recordings/service.ts';
@@ -35,7 +37,7 @@ function segment(dir: string, file: string, seconds: number, withVideo: boolean)
 }
 
 const asUser = (u: { id: string; role: SessionUser['role']; displayName: string }) =>
-	({ ...u, email: null, phone: null, priorityService: false }) as SessionUser;
+	({ ...u, email: null, phone: null, priorityService: false, careMode: null }) as SessionUser;
 
 describe('recordings', () => {
 	let t: TestDatabase;
@@ -92,7 +94,13 @@ describe('recordings', () => {
 			data: { id, classId: cls.id, dir, startedAt: new Date(t0) }
 		});
 
-		await startRecordings({ getDb: async () => t.db, resumeLive: false });
+		// Recovery of a finished class needs no media server: none is started.
+		await startRecordings({
+			db: t.db,
+			events: EventBus.local(),
+			media: () => Promise.reject(new Error('recovery must not start media')),
+			resumeLive: false
+		});
 		await finalizationIdle();
 
 		const rec = await t.db.recording.findUniqueOrThrow({ where: { id } });
@@ -129,7 +137,7 @@ describe('recordings', () => {
 			}
 		});
 		const access = (u: typeof stranger | null, v: 'REGISTRANTS' | 'PUBLIC') =>
-			recordingAccess(t.db, u ? asUser(u) : null, cls, v);
+			recordingAccess(databaseFacts(t.db), u ? asUser(u) : null, cls, v);
 		expect(await access(registrant, 'REGISTRANTS')).toBe('view');
 		expect(await access(waitlisted, 'REGISTRANTS')).toBe('none');
 		expect(await access(stranger, 'REGISTRANTS')).toBe('none');

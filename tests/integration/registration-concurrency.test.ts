@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRegistration, register } from '../../src/lib/server/registration.ts';
+import {
+	RegistrationAllocator,
+	cancelRegistration,
+	register,
+	registerBatch
+} from '../../src/lib/server/registration.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass, makeUsers } from '../support/fixtures.ts';
 
@@ -103,5 +108,82 @@ describe(`${REGISTRANTS} concurrent registrations for ${SEATS} seats`, () => {
 		});
 		expect(finalConfirmed).toBe(SEATS);
 		expect(final.confirmedCount).toBe(SEATS);
+	});
+});
+
+describe('the registration allocator', () => {
+	it(`decides ${REGISTRANTS} concurrent registrations for ${SEATS} seats in arrival order`, async () => {
+		const { db } = t;
+		const cls = await makeClass(db, { capacity: SEATS });
+		const users = await makeUsers(db, REGISTRANTS);
+		// Two allocators stand for two app processes: each batches its own
+		// arrivals, the database decides between them.
+		const [a, b] = [new RegistrationAllocator(db), new RegistrationAllocator(db)];
+		const outcomes = await Promise.all(
+			users.map((u, i) => (i % 2 === 0 ? a : b).register(cls.id, u))
+		);
+		expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+		const confirmed = await db.registration.findMany({
+			where: { classId: cls.id, status: 'CONFIRMED' },
+			select: { userId: true }
+		});
+		expect(confirmed).toHaveLength(SEATS);
+		expect((await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).confirmedCount).toBe(
+			SEATS
+		);
+		// Within each process, seats followed arrival order.
+		for (const parity of [0, 1]) {
+			const mine: string[] = users.filter((_, i) => i % 2 === parity);
+			const seated = new Set(confirmed.map((r) => r.userId).filter((u) => mine.includes(u)));
+			const expected = mine.slice(0, seated.size);
+			expect([...seated].sort()).toEqual([...expected].sort());
+		}
+		// A second press by someone already registered changes nothing.
+		expect(await a.register(cls.id, users[0]!)).toEqual({
+			ok: false,
+			reason: 'already_registered'
+		});
+	});
+
+	it('gives seats in exactly the order requests arrive', async () => {
+		const { db } = t;
+		const cls = await makeClass(db, { capacity: 5 });
+		const users = await makeUsers(db, 12);
+		const allocator = new RegistrationAllocator(db);
+		// One at a time with a small gap, not waiting for the answers.
+		const pending: Promise<unknown>[] = [];
+		for (const u of users) {
+			pending.push(allocator.register(cls.id, u));
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		await Promise.all(pending);
+		const rows = await db.registration.findMany({
+			where: { classId: cls.id },
+			orderBy: { seq: 'asc' },
+			select: { userId: true, status: true }
+		});
+		expect(rows.map((r) => r.userId)).toEqual(users);
+		expect(rows.map((r) => r.status)).toEqual([
+			...Array(5).fill('CONFIRMED'),
+			...Array(7).fill('WAITLISTED')
+		]);
+	});
+
+	it('answers each request of a mixed batch on its own terms', async () => {
+		const { db } = t;
+		const cls = await makeClass(db, { capacity: 2 });
+		const [first, second, third] = await makeUsers(db, 3);
+		const { outcomes } = await registerBatch(db, cls.id, [
+			{ userId: first!, now: new Date() },
+			{ userId: first!, now: new Date() },
+			{ userId: second!, now: new Date(Date.now() + 30 * 24 * 3600_000) },
+			{ userId: third!, now: new Date() }
+		]);
+		expect(outcomes.map((o) => (o.ok ? o.status : o.reason))).toEqual([
+			'CONFIRMED',
+			'already_registered',
+			'registration_closed',
+			'CONFIRMED'
+		]);
 	});
 });

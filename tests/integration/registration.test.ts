@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClassLifecycle } from '../../src/lib/server/class-lifecycle.ts';
+import { EventBus } from '../../src/lib/server/events.ts';
 import {
-	cancelClass,
+	Registrations,
 	cancelRegistration,
 	changeCapacity,
 	register
@@ -187,16 +189,16 @@ describe('cancelRegistration', () => {
 		expect(waitIds).toHaveLength(4);
 
 		// A waitlisted user leaving promotes nobody.
-		expect(await cancelRegistration(db, cls.id, users[3]!)).toEqual({
+		expect(await cancelRegistration(db, cls.id, users[3]!)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: []
 		});
 		// Confirmed users leaving promote in arrival order, skipping the one who left.
-		expect(await cancelRegistration(db, cls.id, users[0]!)).toEqual({
+		expect(await cancelRegistration(db, cls.id, users[0]!)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: [waitIds[0]]
 		});
-		expect(await cancelRegistration(db, cls.id, users[2]!)).toEqual({
+		expect(await cancelRegistration(db, cls.id, users[2]!)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: [waitIds[2]]
 		});
@@ -239,7 +241,7 @@ describe('changeCapacity', () => {
 			reason: 'below_confirmed',
 			confirmedCount: 2
 		});
-		expect(await changeCapacity(db, cls.id, 5)).toEqual({
+		expect(await changeCapacity(db, cls.id, 5)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: waitIds.slice(0, 3)
 		});
@@ -248,9 +250,12 @@ describe('changeCapacity', () => {
 		expect(s.cls.confirmedCount).toBe(5);
 		expect(s.confirmed.map((r) => r.userId)).toEqual(users.slice(0, 5));
 		// Shrinking to exactly the confirmed count is fine and promotes nobody.
-		expect(await changeCapacity(db, cls.id, 5)).toEqual({ ok: true, promotedRegistrationIds: [] });
+		expect(await changeCapacity(db, cls.id, 5)).toMatchObject({
+			ok: true,
+			promotedRegistrationIds: []
+		});
 		// More seats than the waitlist: everyone gets in.
-		expect(await changeCapacity(db, cls.id, 100)).toEqual({
+		expect(await changeCapacity(db, cls.id, 100)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: waitIds.slice(3)
 		});
@@ -287,14 +292,21 @@ describe('changeCapacity', () => {
 	});
 });
 
-describe('cancelClass', () => {
-	it('marks the class cancelled and keeps its registrations for the notice', async () => {
+describe('a cancelled class', () => {
+	it('keeps its registrations for the notice and takes no more changes', async () => {
 		const cls = await makeClass(db, { capacity: 1 });
 		const users = await makeUsers(db, 3);
 		for (const u of users) await register(db, cls.id, u);
-
-		expect(await cancelClass(db, cls.id, '讲师临时出差')).toBe(true);
-		expect(await cancelClass(db, cls.id, '再次取消')).toBe(false);
+		const admin = await makeUser(db, 'ADMIN');
+		const lifecycle = new ClassLifecycle(
+			db,
+			EventBus.local(),
+			new Registrations(db, EventBus.local())
+		);
+		expect(await lifecycle.cancel(cls.id, admin, '讲师临时出差')).toMatchObject({
+			ok: true,
+			changed: true
+		});
 		const s = await state(cls.id);
 		expect(s.cls.status).toBe('CANCELLED');
 		expect(s.cls.cancelReason).toBe('讲师临时出差');
@@ -307,22 +319,43 @@ describe('cancelClass', () => {
 
 		const [late] = await makeUsers(db, 1);
 		expect(await register(db, cls.id, late!)).toEqual({ ok: false, reason: 'class_cancelled' });
-		// Leaving a cancelled class frees the seat but promotes nobody into it.
 		expect(await cancelRegistration(db, cls.id, users[0]!)).toEqual({
+			ok: false,
+			reason: 'class_cancelled'
+		});
+		// More seats promote nobody into a class that no longer runs.
+		expect(await changeCapacity(db, cls.id, 10)).toMatchObject({
 			ok: true,
 			promotedRegistrationIds: []
 		});
-		expect(await changeCapacity(db, cls.id, 10)).toEqual({ ok: true, promotedRegistrationIds: [] });
 		const after = await state(cls.id);
-		expect(after.cls.confirmedCount).toBe(0);
+		expect(after.cls.confirmedCount).toBe(1);
 		expect(after.waitlisted).toHaveLength(2);
 	});
+});
 
-	it('does not cancel an ended class', async () => {
-		const cls = await makeClass(db, { status: 'ENDED' });
-		expect(await cancelClass(db, cls.id, '已结束')).toBe(false);
-		expect((await db.policyClass.findUniqueOrThrow({ where: { id: cls.id } })).status).toBe(
-			'ENDED'
-		);
+describe('cancellation window', () => {
+	it('closes when the class starts, so attendance on record stays as it was', async () => {
+		const startsAt = new Date(Date.now() + 3600_000);
+		const cls = await makeClass(db, { startsAt, registrationClosesAt: startsAt });
+		const [user] = await makeUsers(db, 1);
+		expect(await register(db, cls.id, user!)).toMatchObject({ ok: true, status: 'CONFIRMED' });
+		const atStart = new Date(startsAt.getTime());
+		expect(await cancelRegistration(db, cls.id, user!, atStart)).toEqual({
+			ok: false,
+			reason: 'cancellation_closed'
+		});
+		await db.policyClass.update({ where: { id: cls.id }, data: { status: 'LIVE' } });
+		expect(await cancelRegistration(db, cls.id, user!)).toEqual({
+			ok: false,
+			reason: 'cancellation_closed'
+		});
+		await db.policyClass.update({ where: { id: cls.id }, data: { status: 'ENDED' } });
+		expect(await cancelRegistration(db, cls.id, user!)).toEqual({
+			ok: false,
+			reason: 'cancellation_closed'
+		});
+		const reg = await db.registration.findFirstOrThrow({ where: { classId: cls.id } });
+		expect(reg.status).toBe('CONFIRMED');
 	});
 });

@@ -7,7 +7,9 @@ import {
 	sessionIdFromToken,
 	validateSessionToken
 } from '../../src/lib/server/auth/session.ts';
+import { SessionCache } from '../../src/lib/server/auth/session-cache.ts';
 import type { Db } from '../../src/lib/server/db/client.ts';
+import { EventBus } from '../../src/lib/server/events.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeUser } from '../support/fixtures.ts';
 
@@ -56,7 +58,8 @@ describe('validateSessionToken', () => {
 				displayName: '李敏',
 				email: user.email,
 				phone: null,
-				priorityService: false
+				priorityService: false,
+				careMode: null
 			}
 		});
 		expect(await validateSessionToken(db, generateSessionToken(), DAYS)).toBeNull();
@@ -136,5 +139,86 @@ describe('signing out', () => {
 		const { token } = await createSession(db, user.id, DAYS);
 		await db.user.delete({ where: { id: user.id } });
 		expect(await validateSessionToken(db, token, DAYS)).toBeNull();
+	});
+});
+
+describe('the session cache', () => {
+	it('answers repeat lookups from memory, and refuses a cached session once it is signed out', async () => {
+		const events = EventBus.local();
+		const cache = new SessionCache(db, events, DAYS);
+		const user = await makeUser(db);
+		const [a, b] = await Promise.all([
+			createSession(db, user.id, DAYS),
+			createSession(db, user.id, DAYS)
+		]);
+		expect((await cache.validate(a.token))?.user.id).toBe(user.id);
+		expect((await cache.validate(b.token))?.user.id).toBe(user.id);
+
+		// Sign-out, as the logout action does: delete, then announce.
+		await invalidateSession(db, a.id);
+		await events.publish('sessions.revoked', {
+			userId: user.id,
+			sessionIds: [a.id],
+			reason: 'logout'
+		});
+		expect(await cache.validate(a.token)).toBeNull();
+		expect((await cache.validate(b.token))?.user.id).toBe(user.id);
+
+		// Disabling changes the user every session carries: none is served from memory.
+		await db.user.update({ where: { id: user.id }, data: { disabledAt: new Date() } });
+		await events.publish('access.changed', { userId: user.id, classId: null, reason: 'disabled' });
+		expect(await cache.validate(b.token)).toBeNull();
+	});
+
+	it('lookups arriving together are answered each as on its own', async () => {
+		const events = EventBus.local();
+		const cache = new SessionCache(db, events, DAYS);
+		const [one, two, gone] = await Promise.all([makeUser(db), makeUser(db), makeUser(db)]);
+		const [a, b, c] = await Promise.all([
+			createSession(db, one.id, DAYS),
+			createSession(db, two.id, DAYS),
+			createSession(db, gone.id, DAYS)
+		]);
+		await db.session.update({
+			where: { id: c.id },
+			data: { expiresAt: new Date(Date.now() - 1000) }
+		});
+		const answers = await Promise.all(
+			[a.token, b.token, a.token, c.token, generateSessionToken()].map((t) => cache.validate(t))
+		);
+		expect(answers.map((s) => s?.user.id ?? null)).toEqual([one.id, two.id, one.id, null, null]);
+		expect(await db.session.findUnique({ where: { id: c.id } })).toBeNull();
+	});
+
+	it('a role change is seen on the next lookup', async () => {
+		const events = EventBus.local();
+		const cache = new SessionCache(db, events, DAYS);
+		const user = await makeUser(db);
+		const { token } = await createSession(db, user.id, DAYS);
+		expect((await cache.validate(token))?.user.role).toBe('TAXPAYER');
+		await db.user.update({ where: { id: user.id }, data: { role: 'STAFF' } });
+		await events.publish('access.changed', {
+			userId: user.id,
+			classId: null,
+			reason: 'role_changed'
+		});
+		expect((await cache.validate(token))?.user.role).toBe('STAFF');
+	});
+
+	it('a profile or 关怀模式 change is seen on the next lookup', async () => {
+		const events = EventBus.local();
+		const cache = new SessionCache(db, events, DAYS);
+		const user = await makeUser(db);
+		const { token } = await createSession(db, user.id, DAYS);
+		expect((await cache.validate(token))?.user).toMatchObject({
+			careMode: null,
+			priorityService: false
+		});
+		await db.user.update({ where: { id: user.id }, data: { careMode: true } });
+		await events.publish('user.changed', { userId: user.id, reason: 'care_mode' });
+		expect((await cache.validate(token))?.user.careMode).toBe(true);
+		await db.user.update({ where: { id: user.id }, data: { priorityService: true } });
+		await events.publish('user.changed', { userId: user.id, reason: 'profile' });
+		expect((await cache.validate(token))?.user.priorityService).toBe(true);
 	});
 });

@@ -8,7 +8,13 @@ import { copyPgliteTemplate } from './database.ts';
  * Runs the production build (src/server.js over build/) as its own process on a
  * free port, with its own copy of the seeded demo database, as users get it.
  */
-export type AppServer = { url: string; process: ChildProcess; stop: () => Promise<void> };
+export type AppServer = {
+	url: string;
+	process: ChildProcess;
+	/** What the server has printed so far (stdout and stderr). */
+	output: () => string;
+	stop: () => Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -22,7 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `env` overrides the defaults (PGLITE_DIR included); a fixed `port` lets a test
+ * `env` overrides the defaults (PGLITE_DIR included; undefined removes one); a fixed `port` lets a test
  * stop the server and start it again where its clients expect it.
  */
 export async function startAppServer(
@@ -33,16 +39,19 @@ export async function startAppServer(
 		throw new Error('No production build: run `npm run build` before the browser tests.');
 	}
 	const listenPort = port ?? (await freePort());
+	const merged: NodeJS.ProcessEnv = {
+		...process.env,
+		DATABASE_URL: '',
+		PGLITE_DIR: copyPgliteTemplate(true),
+		PORT: String(listenPort),
+		HOST: '127.0.0.1',
+		ORIGIN: `http://127.0.0.1:${listenPort}`,
+		...env
+	};
+	// A variable given as undefined is left out altogether (ORIGIN, say).
+	for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
 	const child = spawn(process.execPath, ['src/server.js'], {
-		env: {
-			...process.env,
-			DATABASE_URL: '',
-			PGLITE_DIR: copyPgliteTemplate(true),
-			PORT: String(listenPort),
-			HOST: '127.0.0.1',
-			ORIGIN: `http://127.0.0.1:${listenPort}`,
-			...env
-		},
+		env: merged,
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';
@@ -64,6 +73,7 @@ export async function startAppServer(
 	return {
 		url,
 		process: child,
+		output: () => output,
 		stop: () =>
 			new Promise((resolve) => {
 				if (child.exitCode !== null) return resolve();

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { openPGlite } from '../../src/lib/server/db/adapter.ts';
 import { createDb, type Db } from '../../src/lib/server/db/client.ts';
+import { PrismaClient, type Prisma } from '../../src/lib/server/db/generated/client.ts';
 
 export type TestDatabase = { db: Db; kind: 'pglite' | 'postgres'; close: () => Promise<void> };
 
@@ -24,4 +27,24 @@ export async function openTestDatabase(): Promise<TestDatabase> {
 		? await createDb({ DATABASE_URL: serverUrl, PGLITE_DIR: '' })
 		: await createDb({ PGLITE_DIR: copyPgliteTemplate() });
 	return { db, kind: serverUrl ? 'postgres' : 'pglite', close: () => db.$disconnect() };
+}
+
+/**
+ * Writes to a PGlite folder before an app server opens it (one process per
+ * folder): opens it, runs `write`, and closes it again.
+ */
+export async function writePglite<T>(dir: string, write: (db: Db) => Promise<T>): Promise<T> {
+	const pglite = await openPGlite(dir);
+	const db = new PrismaClient({
+		// Built against another copy of @prisma/driver-adapter-utils; same interface.
+		adapter: new PrismaPGlite(pglite) as unknown as NonNullable<
+			Prisma.PrismaClientOptions['adapter']
+		>
+	});
+	try {
+		return await write(db);
+	} finally {
+		await db.$disconnect();
+		await pglite.close();
+	}
 }

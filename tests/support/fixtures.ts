@@ -20,13 +20,19 @@ export async function makeUser(db: Db, role: Role = 'TAXPAYER', name = `测试�
 	});
 }
 
-export async function makeUsers(db: Db, count: number) {
+/** `priority(i)` marks the i-th as an 爱心通道 (priority service) user. */
+export async function makeUsers(
+	db: Db,
+	count: number,
+	priority: (i: number) => boolean = () => false
+) {
 	const data = Array.from({ length: count }, (_, i) => ({
 		id: randomUUID(),
 		role: 'TAXPAYER' as const,
 		displayName: `纳税人${i + 1}`,
 		email: `${randomUUID()}@test.example`,
-		passwordHash: FIXTURE_HASH
+		passwordHash: FIXTURE_HASH,
+		priorityService: priority(i)
 	}));
 	await db.user.createMany({ data });
 	return data.map((u) => u.id);
@@ -44,6 +50,8 @@ export async function makeClass(
 		format: 'ONLINE' | 'IN_PERSON' | 'HYBRID';
 		location: string | null;
 		title: string;
+		reservedSeats: number;
+		reservedReleaseAt: Date | null;
 	}> = {}
 ) {
 	const now = Date.now();

@@ -1,4 +1,6 @@
+import type { Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
+import { QaClient } from '../../src/lib/qa/client.ts';
 
 /** Helpers for the live-class tests (media signaling and browser). */
 export const LIVE_CLASS_TITLE = '增值税留抵退税政策解读与申报实操';
@@ -12,18 +14,33 @@ export const ACCOUNTS = {
 	admin: 'admin@xuetang.example'
 } as const;
 
-/** Sign in through the login form action; returns the session cookie ("name=value"). */
-export async function loginCookie(baseUrl: string, contact: string): Promise<string> {
-	const response = await fetch(`${baseUrl}/login`, {
+/** Post a form the way a browser without JavaScript does (no redirects followed). */
+export function postForm(
+	baseUrl: string,
+	path: string,
+	fields: Record<string, string>,
+	cookie?: string
+): Promise<Response> {
+	return fetch(`${baseUrl}${path}`, {
 		method: 'POST',
 		redirect: 'manual',
 		headers: {
 			origin: baseUrl,
 			accept: 'text/html',
-			'content-type': 'application/x-www-form-urlencoded'
+			'content-type': 'application/x-www-form-urlencoded',
+			...(cookie ? { cookie } : {})
 		},
-		body: new URLSearchParams({ contact, password: PASSWORD })
+		body: new URLSearchParams(fields)
 	});
+}
+
+/** Sign in through the login form action; returns the session cookie ("name=value"). */
+export async function loginCookie(
+	baseUrl: string,
+	contact: string,
+	password = PASSWORD
+): Promise<string> {
+	const response = await postForm(baseUrl, '/login', { contact, password });
 	const cookie = response.headers
 		.getSetCookie()
 		.map((c) => c.split(';')[0]!)
@@ -90,4 +107,23 @@ export function stubScreenCapture() {
 		}, 1000 / 15);
 		return canvas.captureStream(15);
 	};
+}
+
+/** A Q&A connection as the user whose session cookie this is (staff answering, others asking). */
+export async function qaAs(baseUrl: string, classId: string, cookie: string): Promise<QaClient> {
+	const client = new QaClient({
+		url: baseUrl,
+		classId,
+		socketOptions: { extraHeaders: { cookie } }
+	});
+	const joined = await client.ready();
+	if (!joined.ok) throw new Error(`Q&A join refused: ${joined.error}`);
+	return client;
+}
+
+/** The instructor's studio (a page signed in as them, in zh-CN) goes live with its fake devices. */
+export async function goLive(studio: Page, baseUrl: string, classId: string): Promise<void> {
+	await studio.goto(`${baseUrl}/classes/${classId}/studio`);
+	await studio.getByRole('button', { name: '开始直播' }).click({ timeout: 15_000 });
+	await studio.getByRole('status').filter({ hasText: '直播中' }).first().waitFor();
 }

@@ -1,33 +1,63 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 
 /**
  * Wire protocol of the live-class media namespace, shared by the server
- * (src/lib/server/media/namespace.ts) and the browser (src/lib/media/*).
- *
- * Client → server (all with an acknowledgement callback):
- * - 'live:join'    { classId, role, recvTransport? } → JoinReply
- * - 'live:media'   { method, data }       → MediaReply (relayed to the SFU room)
- * - 'live:go'      {}                     → StatusReply (publisher: class becomes LIVE)
- * - 'live:end'     {}                     → StatusReply (publisher: class becomes ENDED)
- * - 'live:stats'   {}                     → StatsReply  (publisher: server-side quality)
- *
- * Server → client:
- * - 'live:status'   LiveStatusEvent   class status changed (LIVE / ENDED)
- * - 'live:viewers'  { count }         viewer count of the class
- * - 'live:producer' ProducerEvent     publisher's tracks appeared / paused / closed
- * - 'live:consumer' ConsumerEvent     one of my consumers' producer paused / resumed / closed
- * - 'live:rebuilt'  {}                the SFU lost my transports (worker died): redo them
+ * (src/lib/server/media/namespace.ts) and the browser (src/lib/media/*):
+ * the socket.io event maps below type both ends, and every client payload
+ * has its zod schema, checked by the server.
  */
 export const MEDIA_NAMESPACE = '/media';
 
-export const liveRoleSchema = z.enum(['publisher', 'viewer']);
+type Ack<T> = (reply: T) => void;
+type Empty = Record<string, never>;
+
+/** Client → server; each is acknowledged. */
+export interface MediaClientEvents {
+	'live:join': (payload: JoinRequest, ack: Ack<JoinReply>) => void;
+	/** Relayed to the class's SFU room (see media-server's ClassRoom.request). */
+	'live:media': (payload: MediaMessage, ack: Ack<MediaReply>) => void;
+	/** Publisher: the class becomes LIVE. */
+	'live:go': (payload: Empty, ack: Ack<StatusReply>) => void;
+	/** Publisher: the class becomes ENDED. */
+	'live:end': (payload: Empty, ack: Ack<StatusReply>) => void;
+	/** Publisher: server-side quality of my streams. */
+	'live:stats': (payload: Empty, ack: Ack<StatsReply>) => void;
+}
+
+/** Server → client. */
+export interface MediaServerEvents {
+	/** The class's status changed (LIVE, ENDED, CANCELLED). */
+	'live:status': (event: LiveStatusEvent) => void;
+	'live:viewers': (event: { count: number }) => void;
+	/** The publisher's tracks appeared, paused, resumed or closed. */
+	'live:producer': (event: ProducerEvent) => void;
+	/** One of my consumers' producer paused, resumed or closed. */
+	'live:consumer': (event: ConsumerEvent) => void;
+	/** The SFU lost my transports (a worker died): redo them. */
+	'live:rebuilt': (event: Empty) => void;
+	/** Another studio tab took over this class. */
+	'live:replaced': (event: Empty) => void;
+	/** What I may do in the class changed: join again to learn what. */
+	'live:access': (event: { classId: string }) => void;
+	/** My session ended (signed out, expired): the connection closes. */
+	'session:ended': (event: Empty) => void;
+}
+
+/** 'interpreter': the class's sign-language interpreter, publishing a camera beside the instructor. */
+export const liveRoleSchema = z.enum(['publisher', 'interpreter', 'viewer']);
 export type LiveRole = z.infer<typeof liveRoleSchema>;
 
 export const joinSchema = z.object({
 	classId: z.uuid(),
 	role: liveRoleSchema,
 	/** Also create a receive transport, saving a viewer one round trip. */
-	recvTransport: z.boolean().optional()
+	recvTransport: z.boolean().optional(),
+	/**
+	 * The viewer's Device capabilities: with a receive transport, the server
+	 * also creates (paused) consumers of the producers the class has, saving
+	 * another round trip. mediasoup checks them in depth.
+	 */
+	rtpCapabilities: z.record(z.string(), z.unknown()).optional()
 });
 export type JoinRequest = z.infer<typeof joinSchema>;
 
@@ -41,13 +71,39 @@ export const emptySchema = z.object({}).strict().optional();
 
 export type LiveClassStatus = 'SCHEDULED' | 'LIVE' | 'ENDED' | 'CANCELLED';
 
-export type ProducerSummary = { id: string; kind: 'audio' | 'video'; paused: boolean };
+export type ProducerSummary = {
+	id: string;
+	kind: 'audio' | 'video';
+	paused: boolean;
+	/** The sign-language interpreter's camera, shown picture-in-picture. */
+	interpreter?: true;
+};
 
 export type LiveError = { ok: false; error: LiveErrorCode; message?: string };
 
 /** Error codes; the UI maps them to `live_error_*` messages. */
 export type LiveErrorCode =
-	'invalid' | 'not_found' | 'forbidden' | 'not_joined' | 'bad_state' | 'media' | 'server';
+	| 'invalid'
+	| 'not_found'
+	| 'forbidden'
+	| 'not_joined'
+	| 'bad_state'
+	| 'media'
+	| 'server'
+	/** Another join of this connection is still under way. */
+	| 'busy'
+	/** The user already watches this class on as many connections as allowed. */
+	| 'too_many_connections'
+	/** More transports, producers or consumers than one connection may hold. */
+	| 'limit'
+	/** The class's WebRTC capacity is reached: watch its HLS stream instead. */
+	| 'overflow';
+
+/**
+ * Why a joined viewer gets no media yet: on the waitlist (a seat may free
+ * up), or too early before the start. Either changes by an event.
+ */
+export type JoinWaiting = 'seat' | 'opening';
 
 export type JoinReply =
 	| {
@@ -55,12 +111,23 @@ export type JoinReply =
 			status: LiveClassStatus;
 			viewerCount: number;
 			producers: ProducerSummary[];
+			waiting?: JoinWaiting;
 			/** The class router's RTP capabilities (absent when the class is over). */
 			routerRtpCapabilities?: unknown;
 			/** The receive transport's options, when asked for and the class is not over. */
 			recvTransport?: unknown;
+			/** Paused consumers on that transport, one per producer, when capabilities came along. */
+			consumers?: JoinConsumer[];
 	  }
 	| LiveError;
+
+/** A consumer the server made at the join; the client resumes it once its track is ready. */
+export type JoinConsumer = {
+	id: string;
+	producerId: string;
+	kind: 'audio' | 'video';
+	rtpParameters: unknown;
+};
 
 export type MediaReply = { ok: true; data: unknown } | LiveError;
 
@@ -84,7 +151,8 @@ export type LiveStatusEvent = {
 };
 
 export type ProducerEvent = {
-	type: 'added' | 'paused' | 'resumed' | 'closed';
+	/** 'source': the publisher switched what the producer carries (camera ⇄ screen). */
+	type: 'added' | 'paused' | 'resumed' | 'closed' | 'source';
 	producer: ProducerSummary;
 };
 

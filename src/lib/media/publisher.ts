@@ -30,11 +30,31 @@ export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
 ];
 
 type Kind = 'audio' | 'video';
+export type VideoSource = 'camera' | 'screen';
+
+/**
+ * H.264 constrained baseline when this browser can send it (Chromium, Safari,
+ * Edge): the server then packages the class as HLS without re-encoding. The
+ * device's capabilities are what both the router and the browser support, so
+ * undefined here means VP8, the fallback every browser sends.
+ */
+export function preferredVideoCodec(device: types.Device): types.RtpCodecCapability | undefined {
+	return device.rtpCapabilities.codecs?.find(
+		(c) =>
+			c.mimeType.toLowerCase() === 'video/h264' &&
+			c.parameters?.['packetization-mode'] === 1 &&
+			String(c.parameters?.['profile-level-id'] ?? '').startsWith('42e0')
+	);
+}
 
 /**
  * The instructor's side of a live class: one send transport with an audio and
  * a simulcast video producer. Survives socket drops, server restarts and
  * worker deaths by redoing the transport and producing the current tracks again.
+ *
+ * As 'interpreter' (the sign-language interpreter's studio) it sends a camera
+ * only, and goLive starts sending without making the class LIVE: that stays
+ * the instructor's.
  */
 export class Publisher {
 	readonly signaling: Signaling;
@@ -43,21 +63,32 @@ export class Publisher {
 	#producers: Partial<Record<Kind, types.Producer>> = {};
 	#tracks: Partial<Record<Kind, MediaStreamTrack>> = {};
 	#paused: Record<Kind, boolean> = { audio: false, video: false };
+	#videoSource: VideoSource = 'camera';
 	#live = false;
 	#closed = false;
 	#generation = 0;
 	#lastBytes?: { bytes: number; at: number };
+	#device?: { key: string; device: Promise<types.Device> };
+	/** The router capabilities from the last join. */
+	#capabilities?: unknown;
 	state: PublisherState = 'connecting';
 	status: LiveClassStatus = 'SCHEDULED';
 
-	constructor(classId: string, callbacks: PublisherCallbacks = {}, url?: string) {
+	constructor(
+		classId: string,
+		callbacks: PublisherCallbacks = {},
+		url?: string,
+		readonly role: 'publisher' | 'interpreter' = 'publisher'
+	) {
 		this.#cb = callbacks;
-		this.signaling = new Signaling(classId, 'publisher', url);
+		this.signaling = new Signaling(classId, role, url);
 		const s = this.signaling;
 		s.on('viewers', ({ count }) => this.#cb.onViewers?.(count));
 		s.on('status', (e: LiveStatusEvent) => this.#setStatus(e.status));
 		s.on('rebuilt', () => void this.#rebuild(false));
 		s.on('reconnected', () => void this.#rebuild(true));
+		// Presenting rights changed (the class was handed to someone else): the join decides.
+		s.on('access', () => void this.#rebuild(true));
 		s.on('disconnected', () => {
 			if (this.#live) this.#setState('reconnecting');
 		});
@@ -72,6 +103,10 @@ export class Publisher {
 		});
 	}
 
+	#over() {
+		return this.status === 'ENDED' || this.status === 'CANCELLED';
+	}
+
 	#setState(state: PublisherState, error?: unknown) {
 		this.state = state;
 		this.#cb.onState?.(state, error);
@@ -80,7 +115,7 @@ export class Publisher {
 	#setStatus(status: LiveClassStatus) {
 		this.status = status;
 		this.#cb.onStatus?.(status);
-		if (status === 'ENDED') {
+		if (status === 'ENDED' || status === 'CANCELLED') {
 			this.#live = false;
 			this.#teardown();
 			this.#setState('ended');
@@ -91,9 +126,10 @@ export class Publisher {
 	async connect(): Promise<LiveClassStatus> {
 		try {
 			const joined = await this.signaling.join();
+			this.#capabilities = joined.routerRtpCapabilities;
 			this.#setStatus(joined.status);
 			this.#cb.onViewers?.(joined.viewerCount);
-			if (joined.status !== 'ENDED') this.#setState('ready');
+			if (!this.#over()) this.#setState('ready');
 			return joined.status;
 		} catch (err) {
 			this.#setState('error', err);
@@ -102,15 +138,21 @@ export class Publisher {
 	}
 
 	/** Produce the tracks (audio + simulcast video) and mark the class LIVE. */
-	async goLive(tracks: Partial<Record<Kind, MediaStreamTrack>>): Promise<void> {
-		this.#tracks = { ...tracks };
+	async goLive(
+		tracks: Partial<Record<Kind, MediaStreamTrack>>,
+		videoSource: VideoSource = 'camera'
+	): Promise<void> {
+		this.#tracks = this.role === 'interpreter' ? { video: tracks.video } : { ...tracks };
+		this.#videoSource = videoSource;
 		this.#setState('starting');
 		try {
 			await this.#setup(this.#generation);
-			const reply = await this.signaling.goLive();
-			if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+			if (this.role === 'publisher') {
+				const reply = await this.signaling.goLive();
+				if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
+				this.#setStatus(reply.status);
+			}
 			this.#live = true;
-			this.#setStatus(reply.status);
 			this.#setState('live');
 		} catch (err) {
 			this.#teardown();
@@ -119,13 +161,26 @@ export class Publisher {
 		}
 	}
 
+	/** A Device for these capabilities; every router offers the same, so one load serves all. */
+	async #deviceFor(routerRtpCapabilities: types.RtpCapabilities): Promise<types.Device> {
+		const key = JSON.stringify(routerRtpCapabilities);
+		if (this.#device?.key !== key) {
+			const device = new Device();
+			this.#device = { key, device: device.load({ routerRtpCapabilities }).then(() => device) };
+		}
+		const loading = this.#device;
+		return loading.device.catch((err: unknown) => {
+			if (this.#device === loading) this.#device = undefined;
+			throw err;
+		});
+	}
+
 	async #setup(generation: number): Promise<void> {
 		const s = this.signaling;
-		const routerRtpCapabilities = await s.request<types.RtpCapabilities>(
-			'getRouterRtpCapabilities'
-		);
-		const device = new Device();
-		await device.load({ routerRtpCapabilities });
+		const routerRtpCapabilities =
+			(this.#capabilities as types.RtpCapabilities | undefined) ??
+			(await s.request<types.RtpCapabilities>('getRouterRtpCapabilities'));
+		const device = await this.#deviceFor(routerRtpCapabilities);
 		const info = await s.request<types.TransportOptions>('createWebRtcTransport', {
 			direction: 'send'
 		});
@@ -158,9 +213,13 @@ export class Publisher {
 				track,
 				stopTracks: false,
 				zeroRtpOnPause: true,
-				appData: { source: kind },
+				appData: { source: kind === 'video' ? this.#videoSource : 'mic' },
 				...(kind === 'video'
-					? { encodings: SIMULCAST_ENCODINGS, codecOptions: { videoGoogleStartBitrate: 1000 } }
+					? {
+							encodings: SIMULCAST_ENCODINGS,
+							codec: preferredVideoCodec(device),
+							codecOptions: { videoGoogleStartBitrate: 1000 }
+						}
 					: { codecOptions: { opusStereo: false, opusDtx: true } })
 			});
 			this.#producers[kind] = producer;
@@ -177,13 +236,14 @@ export class Publisher {
 	}
 
 	async #rebuild(rejoin: boolean): Promise<void> {
-		if (this.#closed || this.status === 'ENDED' || this.state === 'replaced') return;
+		if (this.#closed || this.#over() || this.state === 'replaced') return;
 		this.#teardown();
 		const generation = this.#generation;
 		if (this.#live) this.#setState('reconnecting');
 		try {
 			if (rejoin) {
 				const joined = await this.signaling.join();
+				this.#capabilities = joined.routerRtpCapabilities;
 				this.#cb.onViewers?.(joined.viewerCount);
 				this.#setStatus(joined.status);
 				if (joined.status !== 'LIVE' && joined.status !== 'SCHEDULED') return;
@@ -191,19 +251,37 @@ export class Publisher {
 			if (!this.#live || generation !== this.#generation) return;
 			await this.#setup(generation);
 			if (generation === this.#generation) this.#setState('live');
-		} catch {
+		} catch (err) {
 			if (generation !== this.#generation || this.#closed) return;
+			if (err instanceof LiveRequestError && err.code === 'forbidden') {
+				this.#live = false;
+				this.#teardown();
+				this.#setState('error', err);
+				return;
+			}
 			setTimeout(() => {
 				if (generation === this.#generation) void this.#rebuild(true);
 			}, 1000);
 		}
 	}
 
-	/** Switch the video source (camera ⇄ screen) without renegotiating. */
-	async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+	/**
+	 * Switch the video (another camera, or camera ⇄ screen) without
+	 * renegotiating. A change of source is told to the server, whose HLS
+	 * stream starts a new part there.
+	 */
+	async replaceVideoTrack(track: MediaStreamTrack, source: VideoSource = 'camera'): Promise<void> {
 		this.#tracks.video = track;
+		const changed = source !== this.#videoSource;
+		this.#videoSource = source;
 		const producer = this.#producers.video;
-		if (producer && !producer.closed) await producer.replaceTrack({ track });
+		if (!producer || producer.closed) return;
+		await producer.replaceTrack({ track });
+		if (changed) {
+			await this.signaling
+				.request('setProducerSource', { producerId: producer.id, source })
+				.catch(() => undefined);
+		}
 	}
 
 	async replaceAudioTrack(track: MediaStreamTrack): Promise<void> {
@@ -230,6 +308,20 @@ export class Publisher {
 
 	isPaused(kind: Kind): boolean {
 		return this.#paused[kind];
+	}
+
+	/**
+	 * Stop sending and stay ready (the interpreter's studio; the class goes
+	 * on). Joining again makes the server drop this connection's transports,
+	 * so viewers lose the picture at once.
+	 */
+	async stop(): Promise<void> {
+		this.#live = false;
+		this.#teardown();
+		const joined = await this.signaling.join();
+		this.#capabilities = joined.routerRtpCapabilities;
+		this.#setStatus(joined.status);
+		if (!this.#over()) this.#setState('ready');
 	}
 
 	/** End the class for everyone (status ENDED). */

@@ -7,10 +7,10 @@ import {
 	type LiveErrorCode,
 	type LiveRole,
 	type LiveStatusEvent,
-	type MediaReply,
+	type MediaClientEvents,
+	type MediaServerEvents,
 	type ProducerEvent,
 	type PublisherQuality,
-	type StatsReply,
 	type StatusReply
 } from './protocol.ts';
 
@@ -41,6 +41,8 @@ export interface SignalingEvents {
 	replaced: () => void;
 	/** The server no longer accepts this session (signed out elsewhere, disabled). */
 	refused: () => void;
+	/** What I may do in the class changed (a seat came free, access withdrawn): join again. */
+	access: () => void;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface SignalingEvents {
  * one class in one role. The session cookie authenticates the handshake.
  */
 export class Signaling {
-	readonly socket: Socket;
+	readonly socket: Socket<MediaServerEvents, MediaClientEvents>;
 	readonly classId: string;
 	readonly role: LiveRole;
 	#handlers: { [K in keyof SignalingEvents]?: Set<SignalingEvents[K]> } = {};
@@ -59,12 +61,15 @@ export class Signaling {
 	constructor(classId: string, role: LiveRole, url?: string) {
 		this.classId = classId;
 		this.role = role;
-		// Quick retries: a restarted server is back within seconds and viewers are waiting.
+		// Quick, steady retries: a restarted server is back within seconds and
+		// viewers are waiting; at most about a second passes between its return
+		// and the next attempt.
 		const opts = {
 			transports: ['websocket'],
 			withCredentials: true,
-			reconnectionDelay: 500,
-			reconnectionDelayMax: 2000
+			reconnectionDelay: 300,
+			reconnectionDelayMax: 1000,
+			randomizationFactor: 0.3
 		};
 		this.socket = url ? io(url + MEDIA_NAMESPACE, opts) : io(MEDIA_NAMESPACE, opts);
 		this.socket.on('connect', () => {
@@ -82,6 +87,9 @@ export class Signaling {
 		this.socket.on('live:producer', (e: ProducerEvent) => this.#emit('producer', e));
 		this.socket.on('live:consumer', (e: ConsumerEvent) => this.#emit('consumer', e));
 		this.socket.on('live:rebuilt', () => this.#emit('rebuilt'));
+		this.socket.on('live:access', (e) => {
+			if (e.classId === this.classId) this.#emit('access');
+		});
 		this.socket.on('live:replaced', () => {
 			this.#replaced = true;
 			this.#emit('replaced');
@@ -119,44 +127,43 @@ export class Signaling {
 		});
 	}
 
-	async #ask<T extends { ok: boolean }>(event: string, payload: unknown): Promise<T> {
+	/** One acknowledged request; no answer in time is a 'timeout'. */
+	async #ack<T>(send: (socket: ReturnType<Signaling['socket']['timeout']>) => Promise<T>) {
 		await this.connected();
-		let reply: T;
 		try {
-			reply = (await this.socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck(event, payload)) as T;
+			return await send(this.socket.timeout(REQUEST_TIMEOUT_MS));
 		} catch {
 			throw new LiveRequestError('timeout');
 		}
-		return reply;
 	}
 
-	async join(options: { recvTransport?: boolean } = {}): Promise<JoinState> {
-		const reply = await this.#ask<JoinReply>('live:join', {
-			classId: this.classId,
-			role: this.role,
-			...options
-		});
+	async join(
+		options: { recvTransport?: boolean; rtpCapabilities?: Record<string, unknown> } = {}
+	): Promise<JoinState> {
+		const reply = await this.#ack((s) =>
+			s.emitWithAck('live:join', { classId: this.classId, role: this.role, ...options })
+		);
 		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
 		return reply;
 	}
 
 	/** Relay one mediasoup request (see media-server's ClassRoom.request). */
 	async request<T = unknown>(method: string, data: Record<string, unknown> = {}): Promise<T> {
-		const reply = await this.#ask<MediaReply>('live:media', { method, data });
+		const reply = await this.#ack((s) => s.emitWithAck('live:media', { method, data }));
 		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
 		return reply.data as T;
 	}
 
 	async goLive(): Promise<StatusReply> {
-		return this.#ask<StatusReply>('live:go', {});
+		return this.#ack((s) => s.emitWithAck('live:go', {}));
 	}
 
 	async end(): Promise<StatusReply> {
-		return this.#ask<StatusReply>('live:end', {});
+		return this.#ack((s) => s.emitWithAck('live:end', {}));
 	}
 
 	async quality(): Promise<PublisherQuality> {
-		const reply = await this.#ask<StatsReply>('live:stats', {});
+		const reply = await this.#ack((s) => s.emitWithAck('live:stats', {}));
 		if (!reply.ok) throw new LiveRequestError(reply.error, reply.message);
 		return reply.quality;
 	}

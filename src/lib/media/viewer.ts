@@ -1,20 +1,34 @@
 import { Device, type types } from 'mediasoup-client';
-import type { LiveClassStatus, ProducerSummary } from './protocol.ts';
+import type { JoinConsumer, LiveClassStatus, ProducerSummary } from './protocol.ts';
 import { LiveRequestError, Signaling } from './signaling.ts';
 
 export type ViewerState =
 	| 'connecting'
 	| 'waiting'
+	/** On the waitlist: plays by itself once a seat comes free. */
+	| 'waitlisted'
 	| 'playing'
 	| 'paused'
 	| 'reconnecting'
 	| 'ended'
 	| 'forbidden'
+	/** The class's WebRTC capacity is reached; the page plays its HLS stream instead. */
+	| 'overflow'
 	| 'error';
 
 export type ViewerQuality = 'auto' | 'high' | 'medium' | 'low';
 
 const SPATIAL_LAYER: Record<ViewerQuality, number> = { auto: 2, high: 2, medium: 1, low: 0 };
+
+/** Refusals a retry cannot change, and the state each leaves the player in. */
+const FINAL_ERRORS: Partial<Record<LiveRequestError['code'], ViewerState>> = {
+	forbidden: 'forbidden',
+	not_found: 'forbidden',
+	too_many_connections: 'error',
+	limit: 'error',
+	// The page plays the class's HLS stream instead, and tries WebRTC again later.
+	overflow: 'overflow'
+};
 
 /** A disconnected transport that has not recovered by then is rebuilt. */
 const DISCONNECTED_GRACE_MS = 3000;
@@ -24,6 +38,8 @@ export type ViewerCallbacks = {
 	/** A new stream to attach to the <video> element (after (re)consuming). */
 	onStream?: (stream: MediaStream) => void;
 	onAudioPaused?: (paused: boolean) => void;
+	/** The sign-language interpreter's picture, or null when there is none (now). */
+	onInterpreterStream?: (stream: MediaStream | null) => void;
 };
 
 export type ViewerStats = {
@@ -39,13 +55,18 @@ export type ViewerOptions = {
 	routerRtpCapabilities?: unknown;
 };
 
-type Kind = 'audio' | 'video';
+/** What a consumer plays: the class's sound or picture, or the interpreter's picture. */
+type Slot = 'audio' | 'video' | 'interpreter';
 type Consumed = { consumer: types.Consumer; producerId: string };
+const SLOTS: readonly Slot[] = ['audio', 'video', 'interpreter'];
+const slotOf = (p: ProducerSummary): Slot => (p.interpreter ? 'interpreter' : p.kind);
 
 /**
  * A registered taxpayer's (or staff's) side of a live class: one receive
- * transport consuming the instructor's audio and simulcast video. Reconnects
- * by itself after socket drops, server restarts and worker deaths.
+ * transport consuming the instructor's audio and simulcast video, and the
+ * sign-language interpreter's video when the class has one (a picture of its
+ * own). Reconnects by itself after socket drops, server restarts and worker
+ * deaths.
  */
 export class Viewer {
 	readonly signaling: Signaling;
@@ -53,7 +74,7 @@ export class Viewer {
 	#device?: types.Device;
 	#deviceLoading?: { capabilities: string; device: Promise<types.Device> };
 	#transport?: types.Transport;
-	#consumed: Partial<Record<Kind, Consumed>> = {};
+	#consumed: Partial<Record<Slot, Consumed>> = {};
 	#producers = new Map<string, ProducerSummary>();
 	#pendingConsume = new Set<string>();
 	#quality: ViewerQuality = 'auto';
@@ -77,7 +98,14 @@ export class Viewer {
 		s.on('status', (e) => {
 			this.status = e.status;
 			if (e.status === 'ENDED' || e.status === 'CANCELLED') this.#end();
+			// Waiting for the start without media: now there is some.
+			else if (e.status === 'LIVE' && !this.#transport) void this.#rebuild();
 			else this.#refreshState();
+		});
+		// A seat came free, or access was withdrawn: joining again tells which.
+		s.on('access', () => {
+			if (this.#closed || this.state === 'ended') return;
+			void this.#rebuild();
 		});
 		s.on('producer', (e) => {
 			if (e.type === 'closed') {
@@ -106,7 +134,12 @@ export class Viewer {
 	}
 
 	#isFinal() {
-		return this.#closed || this.state === 'ended' || this.state === 'forbidden';
+		return (
+			this.#closed ||
+			this.state === 'ended' ||
+			this.state === 'forbidden' ||
+			this.state === 'overflow'
+		);
 	}
 
 	#setState(state: ViewerState, error?: unknown) {
@@ -117,8 +150,8 @@ export class Viewer {
 
 	#refreshState() {
 		if (this.#isFinal() || !this.#transport) return;
-		const video = [...this.#producers.values()].find((p) => p.kind === 'video');
-		const audio = [...this.#producers.values()].find((p) => p.kind === 'audio');
+		const video = [...this.#producers.values()].find((p) => slotOf(p) === 'video');
+		const audio = [...this.#producers.values()].find((p) => slotOf(p) === 'audio');
 		this.#cb.onAudioPaused?.(audio?.paused ?? false);
 		if (!video) this.#setState('waiting');
 		else if (video.paused) this.#setState('paused');
@@ -137,6 +170,7 @@ export class Viewer {
 		clearTimeout(this.#retryTimer);
 		this.#transport?.close();
 		this.#transport = undefined;
+		if (this.#consumed.interpreter) this.#cb.onInterpreterStream?.(null);
 		this.#consumed = {};
 		this.#pendingConsume.clear();
 	}
@@ -148,19 +182,26 @@ export class Viewer {
 	}
 
 	async #rebuild(): Promise<void> {
-		if (this.#isFinal()) return;
+		if (this.#closed || this.state === 'ended') return;
 		const wasPlaying = this.#transport !== undefined;
 		this.#teardown();
 		const generation = this.#generation;
 		if (wasPlaying) this.#setState('reconnecting');
 		const s = this.signaling;
 		try {
-			const joined = await s.join({ recvTransport: true });
+			// With the Device already loaded (from the page), the join brings the consumers too.
+			const loaded = await this.#deviceLoading?.device.catch(() => undefined);
+			const joined = await s.join({
+				recvTransport: true,
+				rtpCapabilities: loaded?.rtpCapabilities as Record<string, unknown> | undefined
+			});
 			performance.mark('live:joined');
 			if (generation !== this.#generation) return;
 			this.status = joined.status;
 			this.#producers = new Map(joined.producers.map((p) => [p.id, p]));
 			if (joined.status === 'ENDED' || joined.status === 'CANCELLED') return this.#end();
+			if (joined.waiting)
+				return this.#setState(joined.waiting === 'seat' ? 'waitlisted' : 'waiting');
 			const info = joined.recvTransport as types.TransportOptions | undefined;
 			const capabilities = joined.routerRtpCapabilities as types.RtpCapabilities | undefined;
 			if (!info || !capabilities) throw new LiveRequestError('server', 'incomplete join reply');
@@ -187,16 +228,21 @@ export class Viewer {
 					}, DISCONNECTED_GRACE_MS);
 				} else if (state === 'connected') this.#refreshState();
 			});
-			await Promise.all([...this.#producers.values()].map((p) => this.#consume(p, generation)));
+			const made = new Map((joined.consumers ?? []).map((c) => [c.producerId, c]));
+			await Promise.all(
+				[...this.#producers.values()].map((p) => {
+					const info = made.get(p.id);
+					return info ? this.#take(p, generation, async () => info) : this.#consume(p, generation);
+				})
+			);
 			this.#refreshState();
 		} catch (err) {
 			if (generation !== this.#generation || this.#isFinal()) return;
-			if (
-				err instanceof LiveRequestError &&
-				(err.code === 'forbidden' || err.code === 'not_found')
-			) {
+			// Retrying cannot help: say why and wait for the user (or an access event).
+			const final = err instanceof LiveRequestError ? FINAL_ERRORS[err.code] : undefined;
+			if (final) {
 				this.#teardown();
-				this.#setState('forbidden', err);
+				this.#setState(final, err);
 				return;
 			}
 			this.#setState('reconnecting', err);
@@ -229,38 +275,50 @@ export class Viewer {
 		return loading.device;
 	}
 
-	async #consume(producer: ProducerSummary, generation: number): Promise<void> {
+	/** Ask the server for a consumer of the producer, then play it. */
+	#consume(producer: ProducerSummary, generation: number): Promise<void> {
+		return this.#take(producer, generation, async (transport, device) =>
+			this.signaling.request<JoinConsumer>('consume', {
+				transportId: transport.id,
+				producerId: producer.id,
+				rtpCapabilities: device.rtpCapabilities
+			})
+		);
+	}
+
+	/**
+	 * Play a consumer of the producer: `make` gets it from the server (or hands
+	 * over one the join already made); it starts paused there and is resumed
+	 * once its track is attached, so the first key frame is not lost.
+	 */
+	async #take(
+		producer: ProducerSummary,
+		generation: number,
+		make: (transport: types.Transport, device: types.Device) => Promise<JoinConsumer>
+	): Promise<void> {
 		const transport = this.#transport;
 		const device = this.#device;
 		if (!transport || !device || generation !== this.#generation) return;
 		if (this.#pendingConsume.has(producer.id)) return;
-		if (this.#consumed[producer.kind]?.producerId === producer.id) return;
+		const slot = slotOf(producer);
+		if (this.#consumed[slot]?.producerId === producer.id) return;
 		this.#pendingConsume.add(producer.id);
 		try {
-			const info = await this.signaling.request<{
-				id: string;
-				producerId: string;
-				kind: Kind;
-				rtpParameters: types.RtpParameters;
-			}>('consume', {
-				transportId: transport.id,
-				producerId: producer.id,
-				rtpCapabilities: device.rtpCapabilities
-			});
+			const info = await make(transport, device);
 			if (generation !== this.#generation) return;
 			const consumer = await transport.consume({
 				id: info.id,
 				producerId: info.producerId,
 				kind: info.kind,
-				rtpParameters: info.rtpParameters
+				rtpParameters: info.rtpParameters as types.RtpParameters
 			});
 			if (generation !== this.#generation) return;
-			this.#consumed[info.kind]?.consumer.close();
-			this.#consumed[info.kind] = { consumer, producerId: producer.id };
-			this.#publishStream();
+			this.#consumed[slot]?.consumer.close();
+			this.#consumed[slot] = { consumer, producerId: producer.id };
+			this.#publishStream(slot);
 			await this.signaling.request('resumeConsumer', { consumerId: consumer.id });
 			performance.mark(`live:resumed:${info.kind}`);
-			if (info.kind === 'video' && this.#quality !== 'auto') await this.#applyQuality();
+			if (slot === 'video' && this.#quality !== 'auto') await this.#applyQuality();
 			this.#refreshState();
 		} catch (err) {
 			if (generation !== this.#generation) return;
@@ -275,18 +333,25 @@ export class Viewer {
 	}
 
 	#drop(producerId: string) {
-		for (const kind of ['audio', 'video'] as const) {
-			const c = this.#consumed[kind];
+		for (const slot of SLOTS) {
+			const c = this.#consumed[slot];
 			if (c?.producerId === producerId) {
 				c.consumer.close();
-				delete this.#consumed[kind];
-				this.#publishStream();
+				delete this.#consumed[slot];
+				this.#publishStream(slot);
 			}
 		}
 	}
 
-	#publishStream() {
-		const tracks = Object.values(this.#consumed).map((c) => c.consumer.track);
+	#publishStream(changed: Slot) {
+		if (changed === 'interpreter') {
+			const track = this.#consumed.interpreter?.consumer.track;
+			this.#cb.onInterpreterStream?.(track ? new MediaStream([track]) : null);
+			return;
+		}
+		const tracks = [this.#consumed.audio, this.#consumed.video]
+			.filter((c) => c !== undefined)
+			.map((c) => c.consumer.track);
 		this.#cb.onStream?.(new MediaStream(tracks));
 	}
 
@@ -303,6 +368,11 @@ export class Viewer {
 	async setQuality(quality: ViewerQuality): Promise<void> {
 		this.#quality = quality;
 		await this.#applyQuality();
+	}
+
+	/** The interpreter's picture now, if the class has one. */
+	get interpreterTrack(): MediaStreamTrack | undefined {
+		return this.#consumed.interpreter?.consumer.track;
 	}
 
 	get quality(): ViewerQuality {

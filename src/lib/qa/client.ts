@@ -5,7 +5,9 @@ import {
 	type ActionReply,
 	type JoinReply,
 	type QaAction,
+	type QaClientEvents,
 	type QaEvent,
+	type QaServerEvents,
 	type QaRole,
 	type QuestionView
 } from './protocol.ts';
@@ -41,7 +43,7 @@ type Listener = (state: QaState, fresh: QuestionView[]) => void;
  * repeated or out-of-order delivery never rolls a question back or duplicates it.
  */
 export class QaClient {
-	readonly socket: Socket;
+	readonly socket: Socket<QaServerEvents, QaClientEvents>;
 	readonly state: QaState = {
 		connected: false,
 		joined: false,
@@ -92,6 +94,14 @@ export class QaClient {
 			if (event.classId !== options.classId) return;
 			this.applyEvent(event);
 		});
+		// My role changed (a seat came free, the class was cancelled...): a full
+		// snapshot for the new role replaces what the old one showed.
+		this.socket.on('qa:access', ({ classId }) => {
+			if (classId !== options.classId) return;
+			this.state.joined = false;
+			this.state.lastSeq = null;
+			void this.join();
+		});
 	}
 
 	/** Resolves with the first join reply (ok or refused). */
@@ -121,6 +131,8 @@ export class QaClient {
 		}
 		if (!reply.ok) {
 			this.state.joinError = reply.error;
+			this.state.joined = false;
+			this.state.role = null;
 			this.resolveFirstJoin(reply);
 			this.notify([]);
 			return;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 
 /**
  * Wire protocol of the live Q&A namespace ('/qa'), shared by the server and the
@@ -7,6 +7,24 @@ import { z } from 'zod';
  * apply snapshots idempotently and resync by asking for `version > lastSeq`.
  */
 export const QA_NAMESPACE = '/qa';
+
+type Ack<T> = (reply: T) => void;
+
+/** Client → server; both are acknowledged. */
+export interface QaClientEvents {
+	/** Join a class's Q&A; `lastSeq` asks for only what changed since. */
+	'qa:join': (payload: z.input<typeof joinSchema>, ack: Ack<JoinReply>) => void;
+	'qa:action': (payload: QaAction, ack: Ack<ActionReply>) => void;
+}
+
+/** Server → client. */
+export interface QaServerEvents {
+	'qa:event': (event: QaEvent) => void;
+	/** What I may do in the class changed: join again to learn my new role. */
+	'qa:access': (event: { classId: string }) => void;
+	/** My session ended (signed out, expired): the connection closes. */
+	'session:ended': (event: Record<string, never>) => void;
+}
 export const QUESTION_MAX = 500;
 export const ANSWER_MAX = 2000;
 
@@ -64,7 +82,7 @@ export type JoinReply =
 			myVotes: string[];
 			myQuestions: string[];
 	  }
-	| { ok: false; error: string };
+	| { ok: false; error: string; params?: Record<string, string | number> };
 
 export type ActionReply =
 	| { ok: true; seq: number; question?: QuestionView }
@@ -89,11 +107,18 @@ export const answerTextSchema = z
 	.min(1, 'qa_error_empty')
 	.max(ANSWER_MAX, 'qa_error_answer_too_long');
 
+/** Free text as it arrives; NUL cannot be typed and PostgreSQL text cannot hold it. */
+const typed = (max: number) =>
+	z
+		.string()
+		.max(max)
+		.transform((v) => v.replaceAll('\0', ''));
+
 export const actionSchema = z.discriminatedUnion('type', [
 	z.object({
 		type: z.literal('ask'),
 		classId: id,
-		text: z.string().max(QUESTION_MAX * 4),
+		text: typed(QUESTION_MAX * 4),
 		anonymous: z.boolean().default(false)
 	}),
 	z.object({ type: z.literal('vote'), classId: id, questionId: id }),
@@ -106,7 +131,7 @@ export const actionSchema = z.discriminatedUnion('type', [
 		type: z.literal('answer'),
 		classId: id,
 		questionId: id,
-		text: z.string().max(ANSWER_MAX * 4)
+		text: typed(ANSWER_MAX * 4)
 	}),
 	z.object({ type: z.literal('settings'), classId: id, preModeration: z.boolean() })
 ]);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { crossFieldRule } from './form.ts';
 import { checkCreditCode, normalizeCreditCode } from '$lib/validation/credit-code.ts';
 import { isEmail, isMobile, normalizeMobile } from '$lib/validation/contact.ts';
@@ -93,4 +93,12 @@ export const passwordChangeSchema = z
 export const roleChangeSchema = z.object({
 	userId: z.string().uuid('error_generic'),
 	role: z.enum(['TAXPAYER', 'INSTRUCTOR', 'STAFF', 'ADMIN'], { message: 'error_generic' })
+});
+
+export const emailSettingsSchema = z.object({
+	emailReminders: z
+		.literal('on')
+		.optional()
+		.transform((v) => v === 'on'),
+	locale: z.enum(['zh-CN', 'en'], { message: 'error_generic' })
 });

@@ -1,5 +1,5 @@
-import { fail } from '@sveltejs/kit';
-import type { z } from 'zod';
+import { error, fail } from '@sveltejs/kit';
+import type { z } from '../zod.ts';
 import type { MessageKey } from '$lib/i18n/message-key.ts';
 
 /**
@@ -20,6 +20,19 @@ export function formFailure(
 	return fail(400, { values, errors, message });
 }
 
+/**
+ * The posted form. A body that is not a form (JSON, a broken multipart
+ * boundary, random bytes) is the client's mistake: 400 with a message, not a
+ * server error.
+ */
+export async function readForm(request: Request): Promise<FormData> {
+	try {
+		return await request.formData();
+	} catch {
+		error(400, { message: 'error_form_unreadable' });
+	}
+}
+
 const SECRET_FIELDS = new Set(['password', 'passwordConfirm', 'currentPassword', 'newPassword']);
 
 export function formValues(formData: FormData): Record<string, string> {
@@ -31,12 +44,20 @@ export function formValues(formData: FormData): Record<string, string> {
 	return values;
 }
 
+/**
+ * NUL cannot be typed, and PostgreSQL text cannot hold it: it is dropped from
+ * everything that comes in, so it never turns into a database error.
+ */
+export function withoutNul(value: string): string {
+	return value.includes('\0') ? value.replaceAll('\0', '') : value;
+}
+
 export function parseForm<S extends z.ZodType>(
 	schema: S,
 	formData: FormData
 ): { ok: true; data: z.infer<S> } | ({ ok: false } & FormFailure) {
 	const raw: Record<string, string> = {};
-	for (const [key, value] of formData) if (typeof value === 'string') raw[key] = value;
+	for (const [key, value] of formData) if (typeof value === 'string') raw[key] = withoutNul(value);
 	const parsed = schema.safeParse(raw);
 	if (parsed.success) return { ok: true, data: parsed.data };
 	const errors: FieldErrors = {};

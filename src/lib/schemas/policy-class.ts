@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { parseCstLocal } from '$lib/time.ts';
 
 const cstDateTime = (requiredKey: string) =>
@@ -56,11 +56,43 @@ export const policyClassSchema = z
 			.min(1, 'error_capacity_invalid')
 			.max(100_000, 'error_capacity_invalid'),
 		registrationOpensAt: cstDateTime('error_opens_at_required'),
-		registrationClosesAt: cstDateTime('error_closes_at_required')
+		registrationClosesAt: cstDateTime('error_closes_at_required'),
+		// 爱心专座: none when left empty; released by default 24 h before the start (null).
+		reservedSeats: z
+			.string()
+			.trim()
+			.default('0')
+			.transform((v) => Number(v || '0'))
+			.pipe(
+				z
+					.number({ message: 'error_reserved_seats_invalid' })
+					.int('error_reserved_seats_invalid')
+					.min(0, 'error_reserved_seats_invalid')
+			),
+		reservedReleaseAt: z
+			.string()
+			.default('')
+			.transform((value, ctx) => {
+				if (!value) return null;
+				const date = parseCstLocal(value);
+				if (!date) ctx.addIssue({ code: 'custom', message: 'error_datetime_invalid' });
+				return date;
+			})
 	})
 	.superRefine((value, ctx) => {
 		if (value.format !== 'ONLINE' && !value.location) {
 			ctx.addIssue({ code: 'custom', path: ['location'], message: 'error_location_required' });
+		}
+		if (
+			typeof value.capacity === 'number' &&
+			typeof value.reservedSeats === 'number' &&
+			value.reservedSeats > value.capacity
+		) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['reservedSeats'],
+				message: 'error_reserved_seats_over_capacity'
+			});
 		}
 		// zod still runs this refinement when a time field only failed its `min(1)`
 		// check; its value is then the raw string, not a Date.
@@ -71,6 +103,13 @@ export const policyClassSchema = z
 				code: 'custom',
 				path: ['registrationClosesAt'],
 				message: 'error_closes_before_opens'
+			});
+		}
+		if (value.reservedReleaseAt instanceof Date && value.reservedReleaseAt > value.startsAt) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['reservedReleaseAt'],
+				message: 'error_reserved_release_after_start'
 			});
 		}
 		const endsAt = value.startsAt.getTime() + value.durationMinutes * 60_000;
@@ -84,6 +123,11 @@ export const policyClassSchema = z
 	});
 
 export type PolicyClassInput = z.infer<typeof policyClassSchema>;
+
+/** 手语翻译: the interpreter's account by mobile or email; empty removes the interpreter. */
+export const interpreterSchema = z.object({
+	interpreter: z.string().trim().max(100, 'error_interpreter_unknown')
+});
 
 export const cancelClassSchema = z.object({
 	reason: z

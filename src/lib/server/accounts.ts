@@ -1,4 +1,7 @@
+import { recordAudit } from './audit.ts';
+import type { SessionUser } from './auth/session.ts';
 import type { Db } from './db/client.ts';
+import type { EventBus } from './events.ts';
 import { isUniqueViolation } from './db/errors.ts';
 import type { PriorityReason, Role } from './db/generated/enums.ts';
 import { hashPassword, verifyPassword } from './auth/password.ts';
@@ -18,7 +21,15 @@ export type ProfileInput = {
 
 export async function createAccount(
 	db: Db,
-	input: ProfileInput & { contact: Contact; password: string; role?: Role }
+	input: ProfileInput & {
+		contact: Contact;
+		password: string;
+		role?: Role;
+		/** 关怀模式 as chosen in this browser before signing up (see care-mode.ts). */
+		careMode?: boolean | null;
+		/** The language emails are written in: the one the user signed up in. */
+		locale?: EmailSettings['locale'];
+	}
 ): Promise<{ ok: true; userId: string } | { ok: false; reason: 'contact_taken' }> {
 	const { contact, password, role, ...profile } = input;
 	try {
@@ -41,13 +52,16 @@ export async function createAccount(
 	}
 }
 
+/** How an account is looked up (and throttled) by what was typed: null when neither form. */
+export function contactLookup(contact: string): { phone: string } | { email: string } | null {
+	if (isMobile(contact)) return { phone: normalizeMobile(contact) };
+	if (isEmail(contact)) return { email: contact.trim().toLowerCase() };
+	return null;
+}
+
 /** Find the user by mobile or email and check the password; null when either is wrong. */
 export async function authenticate(db: Db, contact: string, password: string) {
-	const where = isMobile(contact)
-		? { phone: normalizeMobile(contact) }
-		: isEmail(contact)
-			? { email: contact.trim().toLowerCase() }
-			: null;
+	const where = contactLookup(contact);
 	const user = where
 		? await db.user.findUnique({
 				where,
@@ -72,9 +86,18 @@ export async function getProfile(db: Db, userId: string) {
 			companyName: true,
 			creditCode: true,
 			priorityService: true,
-			priorityReason: true
+			priorityReason: true,
+			emailReminders: true,
+			locale: true
 		}
 	});
+}
+
+export type EmailSettings = { emailReminders: boolean; locale: 'zh-CN' | 'en' };
+
+/** Whether class emails are sent to the user, and in which language. */
+export async function updateEmailSettings(db: Db, userId: string, settings: EmailSettings) {
+	await db.user.update({ where: { id: userId }, data: settings });
 }
 
 export async function updateProfile(db: Db, userId: string, input: ProfileInput) {
@@ -129,14 +152,23 @@ export async function listUsers(db: Db, q: string) {
 	});
 }
 
-/** Change a role or enable/disable, refusing to leave the site without an active admin. */
+/**
+ * Change a role or enable/disable, refusing to leave the site without an
+ * active admin. The change and its audit entry commit together; then the
+ * user's open connections are told (a disabled account's sessions end).
+ */
 export async function updateUserAccess(
 	db: Db,
+	events: EventBus,
+	actor: Pick<SessionUser, 'id' | 'displayName' | 'role'>,
 	userId: string,
 	change: { role?: Role; disabled?: boolean }
 ): Promise<'ok' | 'last_admin' | 'not_found'> {
-	return db.$transaction(async (tx) => {
-		const user = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
+	const outcome = await db.$transaction(async (tx) => {
+		const user = await tx.user.findUnique({
+			where: { id: userId },
+			select: { role: true, displayName: true, disabledAt: true }
+		});
 		if (!user) return 'not_found';
 		const losesAdmin =
 			user.role === 'ADMIN' &&
@@ -157,6 +189,32 @@ export async function updateUserAccess(
 			}
 		});
 		if (change.disabled) await tx.session.deleteMany({ where: { userId } });
+		const target = { type: 'user' as const, id: userId, label: user.displayName };
+		if (change.role && change.role !== user.role) {
+			await recordAudit(tx, {
+				actor,
+				action: 'user.role_changed',
+				target,
+				details: { from: user.role, to: change.role }
+			});
+		}
+		if (change.disabled !== undefined && change.disabled !== (user.disabledAt !== null)) {
+			await recordAudit(tx, {
+				actor,
+				action: change.disabled ? 'user.disabled' : 'user.enabled',
+				target
+			});
+		}
 		return 'ok';
 	});
+	if (outcome !== 'ok') return outcome;
+	if (change.disabled) {
+		await events.publish('sessions.revoked', { userId, sessionIds: null, reason: 'disabled' });
+	}
+	await events.publish('access.changed', {
+		userId,
+		classId: null,
+		reason: change.disabled ? 'disabled' : change.disabled === false ? 'enabled' : 'role_changed'
+	});
+	return 'ok';
 }

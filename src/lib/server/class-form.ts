@@ -23,6 +23,8 @@ type ClassForForm = {
 	capacity: number;
 	registrationOpensAt: Date;
 	registrationClosesAt: Date;
+	reservedSeats: number;
+	reservedReleaseAt: Date | null;
 };
 
 /** The form's values for a saved class: times as China Standard Time inputs. */
@@ -38,6 +40,9 @@ export function classFormValues(cls: ClassForForm): Record<string, string> {
 		location: cls.location ?? '',
 		capacity: String(cls.capacity),
 		registrationOpensAt: toCstLocalInput(cls.registrationOpensAt),
-		registrationClosesAt: toCstLocalInput(cls.registrationClosesAt)
+		registrationClosesAt: toCstLocalInput(cls.registrationClosesAt),
+		reservedSeats: String(cls.reservedSeats),
+		// Empty: the default, 24 h before the start, which follows a new start time.
+		reservedReleaseAt: cls.reservedReleaseAt ? toCstLocalInput(cls.reservedReleaseAt) : ''
 	};
 }

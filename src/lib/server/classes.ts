@@ -1,9 +1,13 @@
+import { contactLookup } from './accounts.ts';
 import type { Db } from './db/client.ts';
 import type { Prisma } from './db/generated/client.ts';
 import type { ClassFormat } from './db/generated/enums.ts';
 import type { PolicyClassInput } from '$lib/schemas/policy-class.ts';
 
-/** Queries and writes for the class schedule. Seat changes live in registration.ts. */
+/**
+ * Queries for the class schedule. Classes are created and changed by the
+ * class lifecycle (class-lifecycle.ts); seats by the registration rules.
+ */
 
 export type ScheduleFilter = {
 	q?: string;
@@ -77,9 +81,14 @@ export async function getClass(db: Db, id: string) {
 		select: {
 			...listSelect,
 			instructorId: true,
+			interpreterId: true,
 			cancelReason: true,
 			wentLiveAt: true,
-			endedAt: true
+			endedAt: true,
+			reservedSeats: true,
+			reservedConfirmedCount: true,
+			reservedReleaseAt: true,
+			reservedReleasedAt: true
 		}
 	});
 }
@@ -104,15 +113,38 @@ export async function getMyRegistration(db: Db, classId: string, userId: string)
 	return { id: registration.id, status: registration.status, position };
 }
 
+/** The class's sign-language interpreter, for staff: name and the contact they sign in with. */
+export async function getInterpreter(db: Db, classId: string) {
+	const cls = await db.policyClass.findUnique({
+		where: { id: classId },
+		select: { interpreter: { select: { id: true, displayName: true, email: true, phone: true } } }
+	});
+	const user = cls?.interpreter;
+	return user
+		? { id: user.id, displayName: user.displayName, contact: user.email ?? user.phone ?? '' }
+		: null;
+}
+
+/** The active account signing in with this mobile or email, if any. */
+export async function findActiveAccount(db: Db, contact: string) {
+	const where = contactLookup(contact);
+	if (!where) return null;
+	return db.user.findFirst({ where: { ...where, disabledAt: null }, select: { id: true } });
+}
+
+/** Who may be named a class's instructor: instructor and admin accounts. */
 export async function listInstructors(db: Db) {
 	return db.user.findMany({
-		where: { role: { in: ['INSTRUCTOR', 'STAFF', 'ADMIN'] }, disabledAt: null },
+		where: { role: { in: ['INSTRUCTOR', 'ADMIN'] }, disabledAt: null },
 		select: { id: true, displayName: true, role: true },
 		orderBy: { displayName: 'asc' }
 	});
 }
 
-/** Everything an edit sets on a class except capacity, which registration rules own. */
+/**
+ * Everything an edit sets on a class except capacity. The reserved seats are
+ * saved with the capacity, under the registration rules (changeCapacity).
+ */
 export function classDetails(input: PolicyClassInput) {
 	return {
 		title: input.title,
@@ -124,15 +156,10 @@ export function classDetails(input: PolicyClassInput) {
 		format: input.format,
 		location: input.format === 'ONLINE' ? null : input.location,
 		registrationOpensAt: input.registrationOpensAt,
-		registrationClosesAt: input.registrationClosesAt
+		registrationClosesAt: input.registrationClosesAt,
+		reservedSeats: input.reservedSeats,
+		reservedReleaseAt: input.reservedReleaseAt
 	};
-}
-
-export async function createClass(db: Db, input: PolicyClassInput) {
-	return db.policyClass.create({
-		data: { ...classDetails(input), capacity: input.capacity },
-		select: { id: true }
-	});
 }
 
 export type ClassDetails = ReturnType<typeof classDetails>;
@@ -201,4 +228,16 @@ export async function dismissCancellationNotice(db: Db, registrationId: string, 
 		where: { id: registrationId, userId },
 		data: { noticeSeenAt: new Date() }
 	});
+}
+
+/** A class counts as over once it should have finished, unless it is still live. */
+export function classIsOver(
+	cls: { status: string; startsAt: Date; durationMinutes: number },
+	now: Date
+): boolean {
+	if (cls.status === 'ENDED' || cls.status === 'CANCELLED') return true;
+	return (
+		cls.status === 'SCHEDULED' &&
+		cls.startsAt.getTime() + cls.durationMinutes * 60_000 < now.getTime()
+	);
 }

@@ -1,3 +1,5 @@
+import { attachmentDisposition } from './download.ts';
+
 /**
  * A small CSV writer for exports opened in Excel or WPS: UTF-8 with a byte order
  * mark (so Chinese text is not garbled), CRLF line ends, RFC 4180 quoting, and
@@ -22,18 +24,13 @@ export function toCsv(headers: string[], rows: CsvCell[][]): string {
 }
 
 /**
- * Response headers for a CSV download. The name may hold Chinese characters
- * (sent as RFC 5987 filename*); `asciiName` is the fallback for old clients.
+ * Response headers for a CSV download; the name as `attachmentDisposition`
+ * writes it.
  */
 export function csvHeaders(filename: string, asciiName = 'export.csv'): Record<string, string> {
-	const fallback = asciiName.replace(/[^\w.-]+/g, '_');
-	const encoded = encodeURIComponent(filename).replace(
-		/['()*]/g,
-		(c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-	);
 	return {
 		'content-type': 'text/csv; charset=utf-8',
-		'content-disposition': `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`,
+		'content-disposition': attachmentDisposition(filename, asciiName),
 		'cache-control': 'no-store'
 	};
 }

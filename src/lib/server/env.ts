@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+	mediaServerConfigFromEnv,
+	type MediaServerConfig
+} from '../../../media-server/src/config.ts';
+import {
+	recordingConfigFromEnv,
+	type RecordingConfig
+} from '../../../media-server/src/recorder/index.ts';
 
 /** Server configuration, read once from the environment and validated. */
 const envSchema = z.object({
@@ -12,18 +20,55 @@ const envSchema = z.object({
 		.regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL')
 		.optional(),
 	RECORDINGS_DIR: z.string().min(1).default('./data/recordings'),
-	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30)
+	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+	/** Wrong passwords an account may send before it waits. */
+	LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+	/** The first wait, and the window the failures are counted in; each lock-out doubles it. */
+	LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+	/** Public URL of the site, for links in emails (adapter-node reads it too). */
+	ORIGIN: z.url('ORIGIN must be a URL such as https://xuetang.example.gov.cn').optional(),
+	PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+	/** Unset: emails are queued and kept, not sent. */
+	SMTP_URL: z
+		.string()
+		.regex(/^smtps?:\/\//, 'SMTP_URL must be an smtp:// or smtps:// URL')
+		.optional(),
+	MAIL_FROM: z.string().min(3).default('纳税人学堂 <noreply@localhost>'),
+	MATERIALS_DIR: z.string().min(1).default('./data/materials'),
+	MATERIALS_MAX_MB: z.coerce
+		.number()
+		.positive('MATERIALS_MAX_MB must be a positive number of megabytes')
+		.max(2000)
+		.default(50)
 });
 
 export type ServerEnv = z.infer<typeof envSchema>;
 
+/** Treat empty strings as unset, so `DATABASE_URL= npm start` means "embedded". */
+function withoutEmpty(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+	return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+}
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
-	// Treat empty strings as unset so `DATABASE_URL= npm start` means "embedded".
-	const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-	const parsed = envSchema.safeParse(cleaned);
+	const parsed = envSchema.safeParse(withoutEmpty(source));
 	if (!parsed.success) {
 		const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 		throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 	}
 	return parsed.data;
+}
+
+export type ServerConfig = { env: ServerEnv; media: MediaServerConfig; recording: RecordingConfig };
+
+/**
+ * Everything the server is configured with, validated at start: a bad value
+ * stops the server with a message naming the variable, before it serves.
+ */
+export function readServerConfig(source: NodeJS.ProcessEnv = process.env): ServerConfig {
+	const cleaned = withoutEmpty(source);
+	return {
+		env: readEnv(cleaned),
+		media: mediaServerConfigFromEnv(cleaned),
+		recording: recordingConfigFromEnv(cleaned)
+	};
 }

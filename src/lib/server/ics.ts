@@ -8,10 +8,14 @@ function icsTime(date: Date): string {
 }
 
 function escapeText(text: string): string {
-	return text
-		.replace(/\\/g, '\\\\')
-		.replace(/\n/g, '\\n')
-		.replace(/([,;])/g, '\\$1');
+	return (
+		text
+			.replace(/\\/g, '\\\\')
+			// Any line break (CRLF, CR or LF) is one escaped newline: a raw CR would
+			// end the content line and let the text inject properties.
+			.replace(/\r\n|\r|\n/g, '\\n')
+			.replace(/([,;])/g, '\\$1')
+	);
 }
 
 /** Lines longer than 75 octets are folded; multi-byte characters are never split. */

@@ -18,12 +18,25 @@ export function requireRole(locals: App.Locals, url: URL, roles: readonly Role[]
 
 export const CLASS_MANAGERS: readonly Role[] = ['INSTRUCTOR', 'STAFF', 'ADMIN'];
 
-/** Staff and admins manage every class; an instructor manages their own. */
-export function canManageClass(user: SessionUser, cls: { instructorId: string }): boolean {
-	return user.role === 'STAFF' || user.role === 'ADMIN' || user.id === cls.instructorId;
-}
+/** The bureau's own staff: reports, the email outbox. */
+export const BUREAU_STAFF: readonly Role[] = ['STAFF', 'ADMIN'];
 
-/** Only redirect to paths on this site. */
-export function safeRedirectTarget(target: string | null): string {
-	return target && target.startsWith('/') && !target.startsWith('//') ? target : '/my';
+const AFTER_SIGN_IN = '/my';
+
+/**
+ * Where to go after signing in: the target parsed as a URL against this
+ * site's origin, accepted only when it stays on this origin, and returned in
+ * its normalised form. Browsers read `/\evil.example` or `/<tab>/evil` as
+ * another host; the URL parser does the same, so those land on /my.
+ */
+export function safeRedirectTarget(target: string | null, origin: string): string {
+	if (!target || !target.startsWith('/')) return AFTER_SIGN_IN;
+	let url: URL;
+	try {
+		url = new URL(target, origin);
+	} catch {
+		return AFTER_SIGN_IN;
+	}
+	if (url.origin !== new URL(origin).origin) return AFTER_SIGN_IN;
+	return url.pathname + url.search + url.hash;
 }

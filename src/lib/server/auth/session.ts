@@ -17,6 +17,8 @@ export type SessionUser = {
 	email: string | null;
 	phone: string | null;
 	priorityService: boolean;
+	/** 关怀模式 as chosen on the account; null when never chosen (see care-mode.ts). */
+	careMode: boolean | null;
 };
 
 export type ValidatedSession = { id: string; expiresAt: Date; user: SessionUser };
@@ -33,34 +35,64 @@ export function sessionIdFromToken(token: string): string {
 
 export async function createSession(db: Db, userId: string, days: number) {
 	const token = generateSessionToken();
+	const id = sessionIdFromToken(token);
 	const expiresAt = new Date(Date.now() + days * DAY_MS);
-	await db.session.create({ data: { id: sessionIdFromToken(token), userId, expiresAt } });
-	return { token, expiresAt };
+	await db.session.create({ data: { id, userId, expiresAt } });
+	return { token, id, expiresAt };
 }
+
+const sessionUserSelect = {
+	id: true,
+	role: true,
+	displayName: true,
+	email: true,
+	phone: true,
+	priorityService: true,
+	careMode: true,
+	disabledAt: true
+} as const;
 
 export async function validateSessionToken(
 	db: Db,
 	token: string,
 	days: number
 ): Promise<ValidatedSession | null> {
-	const id = sessionIdFromToken(token);
-	const row = await db.session.findUnique({
-		where: { id },
-		include: {
-			user: {
-				select: {
-					id: true,
-					role: true,
-					displayName: true,
-					email: true,
-					phone: true,
-					priorityService: true,
-					disabledAt: true
-				}
-			}
-		}
+	const [session] = await validateSessionTokens(db, [token], days);
+	return session ?? null;
+}
+
+/**
+ * Several tokens validated with one read (a burst of requests arriving
+ * together), each answered as validateSessionToken would: null when unknown,
+ * expired or disabled, the expiry slid forward when due.
+ */
+export async function validateSessionTokens(
+	db: Db,
+	tokens: string[],
+	days: number
+): Promise<(ValidatedSession | null)[]> {
+	const ids = tokens.map(sessionIdFromToken);
+	const rows = await db.session.findMany({
+		where: { id: { in: [...new Set(ids)] } },
+		include: { user: { select: sessionUserSelect } }
 	});
+	const byId = new Map(rows.map((row) => [row.id, row]));
+	return Promise.all(ids.map((id) => settleSession(db, byId.get(id), days)));
+}
+
+type SessionRow = {
+	id: string;
+	expiresAt: Date;
+	user: SessionUser & { disabledAt: Date | null };
+};
+
+async function settleSession(
+	db: Db,
+	row: SessionRow | undefined,
+	days: number
+): Promise<ValidatedSession | null> {
 	if (!row) return null;
+	const { id } = row;
 	const now = Date.now();
 	if (row.expiresAt.getTime() <= now || row.user.disabledAt) {
 		await db.session.deleteMany({ where: { id } });
@@ -75,6 +107,23 @@ export async function validateSessionToken(
 	}
 	const { disabledAt: _disabled, ...user } = row.user;
 	return { id, expiresAt, user };
+}
+
+/** The user as a session carries it, read afresh; null when gone or disabled. */
+export async function loadSessionUser(db: Db, userId: string): Promise<SessionUser | null> {
+	const row = await db.user.findUnique({ where: { id: userId }, select: sessionUserSelect });
+	if (!row || row.disabledAt) return null;
+	const { disabledAt: _disabled, ...user } = row;
+	return user;
+}
+
+/** When a session expires now (activity may have moved it); null when it is gone. */
+export async function sessionExpiry(db: Db, sessionId: string): Promise<Date | null> {
+	const row = await db.session.findUnique({
+		where: { id: sessionId },
+		select: { expiresAt: true }
+	});
+	return row?.expiresAt ?? null;
 }
 
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {

@@ -19,14 +19,3 @@ export async function createDb(
 			(new PrismaPGlite(await openPGlite(env.PGLITE_DIR)) as unknown as AdapterFactory);
 	return new PrismaClient({ adapter, transactionOptions });
 }
-
-// One client per process. The SvelteKit bundle and server-side modules loaded
-// outside it must share it: two PGlite instances on one data folder corrupt it.
-const DB_KEY = Symbol.for('taxpayer-classroom.db');
-type WithDb = { [DB_KEY]?: Promise<Db> };
-
-export function getDb(): Promise<Db> {
-	const holder = globalThis as WithDb;
-	holder[DB_KEY] ??= createDb();
-	return holder[DB_KEY];
-}

@@ -1,13 +1,10 @@
 import createDebug from 'debug';
 import {
 	createMediaServer,
-	mediaServerConfigFromEnv,
 	type MediaLogger,
-	type MediaServer
+	type MediaServer,
+	type MediaServerConfig
 } from '../../../../media-server/src/index.ts';
-
-const MEDIA_KEY = Symbol.for('taxpayer-classroom.media-server');
-type WithMedia = { [MEDIA_KEY]?: Promise<MediaServer> };
 
 const logger: MediaLogger = {
 	debug: () => {},
@@ -16,15 +13,14 @@ const logger: MediaLogger = {
 	error: (message, meta) => console.error(`[media] ${message}`, meta ?? '')
 };
 
-async function create(): Promise<MediaServer> {
+async function create(config: MediaServerConfig): Promise<MediaServer> {
 	// mediasoup 3.12 reports its workers' warnings and errors only through
 	// `debug`; show them in the app's log unless DEBUG already chooses otherwise.
 	if (!process.env.DEBUG) createDebug.enable('mediasoup:WARN*,mediasoup:ERROR*');
-	const config = mediaServerConfigFromEnv();
 	if (config.listenIp === '0.0.0.0' && !config.announcedIp) {
 		// Browsers cannot reach 0.0.0.0; loopback keeps local development working.
 		console.warn('[media] MEDIA_ANNOUNCED_IP is not set; announcing 127.0.0.1 (local use only)');
-		config.announcedIp = '127.0.0.1';
+		config = { ...config, announcedIp: '127.0.0.1' };
 	}
 	const server = await createMediaServer(config, { logger });
 	process.once('exit', () => void server.close());
@@ -32,18 +28,20 @@ async function create(): Promise<MediaServer> {
 }
 
 /**
- * The process's one media server (mediasoup workers), created on first use.
- * Kept on globalThis so the SvelteKit bundle and modules loaded beside it share it.
+ * The process's media server (mediasoup workers) as a getter: started on
+ * first call, and started again on the next call if starting failed (a
+ * missing worker binary), so one bad start does not disable live classes.
  */
-export function getMediaServer(): Promise<MediaServer> {
-	const holder = globalThis as WithMedia;
-	if (!holder[MEDIA_KEY]) {
-		const created = create();
-		holder[MEDIA_KEY] = created;
-		// A failed start (missing worker binary) is retried on the next use.
-		created.catch(() => {
-			if (holder[MEDIA_KEY] === created) delete holder[MEDIA_KEY];
-		});
-	}
-	return holder[MEDIA_KEY];
+export function mediaServerProvider(config: MediaServerConfig): () => Promise<MediaServer> {
+	let current: Promise<MediaServer> | undefined;
+	return () => {
+		if (!current) {
+			const started = create(config);
+			current = started;
+			started.catch(() => {
+				if (current === started) current = undefined;
+			});
+		}
+		return current;
+	};
 }

@@ -1,6 +1,8 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import {
+	INTERPRETER_SOURCE,
 	isMediaMethod,
+	MediaLimitError,
 	MediaRequestError,
 	type ClassRoom,
 	type MediaServer,
@@ -12,208 +14,344 @@ import {
 	emptySchema,
 	joinSchema,
 	mediaMessageSchema,
-	type ConsumerEvent,
+	type JoinConsumer,
 	type JoinReply,
+	type JoinWaiting,
 	type LiveError,
 	type LiveErrorCode,
 	type LiveRole,
 	type LiveStatusEvent,
-	type MediaReply,
-	type ProducerEvent,
+	type MediaClientEvents,
+	type MediaServerEvents,
 	type ProducerSummary,
-	type StatsReply,
 	type StatusReply
 } from '../../media/protocol.ts';
-import type { SessionUser } from '../auth/session.ts';
-import type { Db } from '../db/client.ts';
 import {
-	canPublish,
-	canWatchClass,
-	endLive,
-	goLive,
-	onLiveStatusChange,
-	type LiveStatusResult
-} from '../live-status.ts';
-import { sessionSocketAuth, socketUser } from '../realtime/socket-auth.ts';
-import { getMediaServer } from './media-service.ts';
+	classAccess,
+	liveMediaOpen,
+	may,
+	type AccessFactsSource,
+	type ClassAccess
+} from '../class-access.ts';
+import type { ClassLifecycle, TransitionResult } from '../class-lifecycle.ts';
+import type { ClassLifecycleEvent, EventBus } from '../events.ts';
+import { socketUser, type SocketSessions } from '../realtime/socket-sessions.ts';
+import { mustOverflow, noteWebRtcViewers } from '../recordings/audience.ts';
 
 export type MediaDeps = {
-	getDb: () => Promise<Db>;
-	sessionDays: number;
-	getMediaServer?: () => Promise<MediaServer>;
+	/** Where access is decided from (a cache in front of the database, in the app). */
+	accessFacts: AccessFactsSource;
+	events: EventBus;
+	sessions: SocketSessions;
+	lifecycle: ClassLifecycle;
+	media: () => Promise<MediaServer>;
+	now?: () => Date;
+	/** Live connections one user may have open in one class (tabs, devices). */
+	maxSocketsPerUserAndClass?: number;
 };
 
-type Joined = { classId: string; role: LiveRole; user: SessionUser; room: ClassRoom };
-type Ack<T> = ((reply: T) => void) | undefined;
+type MediaNamespace = Namespace<MediaClientEvents, MediaServerEvents>;
+type MediaSocket = Socket<MediaClientEvents, MediaServerEvents>;
 
-const REGISTERED = Symbol.for('taxpayer-classroom.media-registered');
+/** A socket's place in a class: in its SFU room, or waiting (`room` null) for a seat or the start. */
+type Joined = {
+	classId: string;
+	role: LiveRole;
+	userId: string;
+	room: ClassRoom | null;
+	waiting?: JoinWaiting;
+};
+
+type SocketState = { live?: Joined; joining?: boolean };
 
 /** socket.io room of everyone on one class's live page. */
 const classRoomName = (classId: string) => `live:${classId}`;
 
 const fail = (error: LiveErrorCode, message?: string): LiveError => ({ ok: false, error, message });
 
-function summary(p: Pick<ProducerInfo, 'id' | 'kind' | 'paused'>): ProducerSummary {
-	return { id: p.id, kind: p.kind, paused: p.paused };
+function summary(p: Pick<ProducerInfo, 'id' | 'kind' | 'paused' | 'appData'>): ProducerSummary {
+	const base = { id: p.id, kind: p.kind, paused: p.paused };
+	return p.appData.source === INTERPRETER_SOURCE ? { ...base, interpreter: true } : base;
 }
 
-function statusEvent(change: {
-	classId: string;
-	status: LiveStatusEvent['status'];
-	wentLiveAt: Date | null;
-	endedAt: Date | null;
-}): LiveStatusEvent {
-	return {
-		classId: change.classId,
-		status: change.status,
-		wentLiveAt: change.wentLiveAt?.toISOString() ?? null,
-		endedAt: change.endedAt?.toISOString() ?? null
-	};
+function statusEvent(event: ClassLifecycleEvent): LiveStatusEvent | null {
+	switch (event.type) {
+		case 'live':
+			return {
+				classId: event.classId,
+				status: 'LIVE',
+				wentLiveAt: event.wentLiveAt,
+				endedAt: null
+			};
+		case 'ended':
+			return {
+				classId: event.classId,
+				status: 'ENDED',
+				wentLiveAt: event.wentLiveAt,
+				endedAt: event.endedAt
+			};
+		case 'cancelled':
+			return { classId: event.classId, status: 'CANCELLED', wentLiveAt: null, endedAt: null };
+		default:
+			return null;
+	}
+}
+
+const state = (socket: MediaSocket) => socket.data as SocketState;
+
+function mayTake(role: LiveRole, access: ClassAccess): boolean {
+	if (role === 'publisher') return may.present(access);
+	if (role === 'interpreter') return may.interpret(access);
+	return may.watchLive(access);
 }
 
 /**
- * Live-class signaling: authenticates with the session cookie, authorizes
- * publishers (the class's instructor, admins) and viewers (CONFIRMED
- * registrants, instructor, staff, admins), validates every message, and relays
- * media requests to the class's SFU room. Peer id in the room = socket id.
+ * Live-class signaling: authenticates with the session cookie, asks the
+ * class access function who may publish and who may watch, validates every
+ * message, and relays media requests to the class's SFU room (peer id =
+ * socket id). Keeps each connection within its limits: one join at a time, a
+ * few connections per user and class, media only while the class is live or
+ * about to be, and whatever the room allows per peer.
  */
-export function registerMediaNamespace(io: Server, deps: MediaDeps): Namespace {
-	const nsp = io.of(MEDIA_NAMESPACE);
-	const registered = nsp as Namespace & { [REGISTERED]?: boolean };
-	if (registered[REGISTERED]) return nsp;
-	registered[REGISTERED] = true;
-
-	const media = deps.getMediaServer ?? getMediaServer;
+export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamespace {
+	const nsp: MediaNamespace = io.of(MEDIA_NAMESPACE);
+	const now = deps.now ?? (() => new Date());
+	const maxSockets = deps.maxSocketsPerUserAndClass ?? 3;
 	const wired = new WeakSet<ClassRoom>();
 	const viewers = new Map<string, Set<string>>();
-
-	nsp.use(sessionSocketAuth(deps));
 
 	function wire(room: ClassRoom): ClassRoom {
 		if (wired.has(room)) return room;
 		wired.add(room);
-		const target = nsp.to(classRoomName(room.classId));
+		const target = nsp.local.to(classRoomName(room.classId));
 		room.on('producer', (e) =>
-			target.emit('live:producer', {
-				type: e.type,
-				producer: summary(e.producer)
-			} satisfies ProducerEvent)
+			target.emit('live:producer', { type: e.type, producer: summary(e.producer) })
 		);
 		room.on('consumer', (e) =>
-			nsp.to(e.peerId).emit('live:consumer', {
+			nsp.local.to(e.peerId).emit('live:consumer', {
 				type: e.type,
 				consumerId: e.consumerId,
 				producerId: e.producerId
-			} satisfies ConsumerEvent)
+			})
 		);
 		room.on('rebuilt', (e) => {
-			for (const peerId of e.peerIds) nsp.to(peerId).emit('live:rebuilt', {});
+			for (const peerId of e.peerIds) nsp.local.to(peerId).emit('live:rebuilt', {});
 		});
 		return room;
 	}
 
-	async function openRoom(classId: string): Promise<ClassRoom> {
-		return wire(await (await media()).getOrCreateRoom(classId));
-	}
-
-	function viewerCount(classId: string): number {
-		return viewers.get(classId)?.size ?? 0;
-	}
+	const viewerCount = (classId: string) => viewers.get(classId)?.size ?? 0;
 
 	function broadcastViewers(classId: string) {
-		nsp.to(classRoomName(classId)).emit('live:viewers', { count: viewerCount(classId) });
+		noteWebRtcViewers(classId, viewerCount(classId));
+		nsp.local.to(classRoomName(classId)).emit('live:viewers', { count: viewerCount(classId) });
 	}
 
-	onLiveStatusChange(async (change) => {
-		nsp.to(classRoomName(change.classId)).emit('live:status', statusEvent(change));
-		if (change.status === 'ENDED') await (await media()).closeRoom(change.classId);
-	});
+	/** Attendance is recorded from these: a viewer's connection in or out of the SFU room. */
+	function presence(
+		type: 'joined' | 'left',
+		joined: Pick<Joined, 'classId' | 'userId'>,
+		id: string
+	) {
+		const event = { type, ...joined, connectionId: id, at: now().toISOString() };
+		void deps.events.publish('live.presence', event);
+	}
 
-	function leave(socket: Socket) {
-		const joined = socket.data.live as Joined | undefined;
+	/** Takes the socket out of its class: SFU peer, socket.io room, viewer count. */
+	function leave(socket: MediaSocket) {
+		const joined = state(socket).live;
 		if (!joined) return;
-		socket.data.live = undefined;
+		state(socket).live = undefined;
 		void socket.leave(classRoomName(joined.classId));
-		if (!joined.room.closed) joined.room.leave(socket.id);
+		if (joined.room && !joined.room.closed) joined.room.leave(socket.id);
 		const set = viewers.get(joined.classId);
 		if (set?.delete(socket.id)) {
 			if (set.size === 0) viewers.delete(joined.classId);
 			broadcastViewers(joined.classId);
+			presence('left', joined, socket.id);
 		}
 	}
 
+	function connectionsOf(userId: string, classId: string, except: string): number {
+		let count = 0;
+		for (const other of nsp.sockets.values()) {
+			const o = state(other).live;
+			if (other.id !== except && o?.classId === classId && o.userId === userId) count++;
+		}
+		return count;
+	}
+
+	/** One studio (and one interpreter studio) per class: a newer tab replaces the older one. */
+	function replaceOtherPublishers(classId: string, socketId: string, role: LiveRole) {
+		for (const other of nsp.sockets.values()) {
+			const o = state(other).live;
+			if (other.id !== socketId && o?.classId === classId && o.role === role) {
+				leave(other);
+				other.emit('live:replaced', {});
+				other.disconnect(true);
+			}
+		}
+	}
+
+	async function join(
+		socket: MediaSocket,
+		classId: string,
+		role: LiveRole,
+		withRecvTransport: boolean,
+		rtpCapabilities?: Record<string, unknown>
+	): Promise<JoinReply | null> {
+		const user = socketUser(socket);
+		const access = await classAccess(deps.accessFacts, user, classId);
+		if (!access) return fail('not_found');
+		const open = access.status === 'SCHEDULED' || access.status === 'LIVE';
+		let waiting: JoinWaiting | undefined;
+		if (role !== 'viewer') {
+			if (!mayTake(role, access)) return fail(open ? 'forbidden' : 'bad_state');
+		} else if (!may.watchLive(access)) {
+			// A waitlisted registrant waits on the page for a seat; over classes say so.
+			if (access.level === 'readonly' && open) waiting = 'seat';
+			else if (!open && access.level !== 'none') {
+				leave(socket);
+				return { ok: true, status: access.status, viewerCount: 0, producers: [] };
+			} else return fail('forbidden');
+		} else if (!liveMediaOpen(access, now())) waiting = 'opening';
+		if (role === 'viewer' && connectionsOf(user.id, classId, socket.id) >= maxSockets) {
+			return fail('too_many_connections');
+		}
+		if (!open) return fail('bad_state');
+		// Past the class's WebRTC capacity, a new viewer watches over HLS.
+		const others = viewerCount(classId) - (viewers.get(classId)?.has(socket.id) ? 1 : 0);
+		if (
+			role === 'viewer' &&
+			!waiting &&
+			(await mustOverflow(await deps.media(), classId, others))
+		) {
+			return fail('overflow');
+		}
+		leave(socket);
+		await socket.join(classRoomName(classId));
+		if (waiting) {
+			state(socket).live = { classId, role, userId: user.id, room: null, waiting };
+			return {
+				ok: true,
+				status: access.status,
+				viewerCount: viewerCount(classId),
+				producers: [],
+				waiting
+			};
+		}
+		const room = wire(await (await deps.media()).getOrCreateRoom(classId));
+		if (!socket.connected) return null;
+		if (role !== 'viewer') replaceOtherPublishers(classId, socket.id, role);
+		room.join(socket.id, role);
+		state(socket).live = { classId, role, userId: user.id, room };
+		if (role === 'viewer') {
+			let set = viewers.get(classId);
+			if (!set) viewers.set(classId, (set = new Set()));
+			set.add(socket.id);
+			broadcastViewers(classId);
+			presence('joined', { classId, userId: user.id }, socket.id);
+		}
+		// Each saves the client a round trip before it can consume.
+		const [routerRtpCapabilities, recvTransport] = await Promise.all([
+			room.request(socket.id, 'getRouterRtpCapabilities', {}),
+			withRecvTransport
+				? room.request(socket.id, 'createWebRtcTransport', { direction: 'recv' })
+				: undefined
+		]);
+		// Server-side consume, as mediasoup-demo does: paused consumers of what
+		// the class has now, so the client consumes without asking. One it
+		// cannot take is left out; the client asks for it the usual way.
+		const consumers: JoinConsumer[] = [];
+		if (recvTransport && rtpCapabilities && role === 'viewer') {
+			const made = await Promise.allSettled(
+				room.listProducers().map((p) =>
+					room.request(socket.id, 'consume', {
+						transportId: recvTransport.id,
+						producerId: p.id,
+						rtpCapabilities: rtpCapabilities as never
+					})
+				)
+			);
+			for (const m of made) {
+				if (m.status === 'fulfilled') {
+					const { id, producerId, kind, rtpParameters } = m.value;
+					consumers.push({ id, producerId, kind, rtpParameters });
+				}
+			}
+		}
+		// A join that completes after its connection closed undoes itself.
+		if (!socket.connected) {
+			leave(socket);
+			return null;
+		}
+		return {
+			ok: true,
+			status: access.status,
+			viewerCount: viewerCount(classId),
+			producers: room.listProducers().map(summary),
+			routerRtpCapabilities,
+			recvTransport,
+			...(consumers.length > 0 ? { consumers } : {})
+		};
+	}
+
+	/**
+	 * Brings one socket in line with its user's access after a change: a
+	 * socket that lost its right leaves the class at once; either way the
+	 * client is told and joins again to learn what it may do now.
+	 */
+	async function refresh(socket: MediaSocket, classId: string | null): Promise<void> {
+		const joined = state(socket).live;
+		if (!joined || (classId !== null && joined.classId !== classId)) return;
+		const access = await classAccess(deps.accessFacts, socketUser(socket), joined.classId);
+		const allowed = access !== null && mayTake(joined.role, access);
+		const had = joined.waiting !== 'seat';
+		if (allowed === had) return;
+		if (!allowed) leave(socket);
+		socket.emit('live:access', { classId: joined.classId });
+	}
+
+	deps.sessions.protect(nsp as unknown as Namespace, (socket, classId) =>
+		refresh(socket as MediaSocket, classId)
+	);
+
+	deps.events.on('class.lifecycle', 'every-process', async (event) => {
+		const status = statusEvent(event);
+		if (!status) return;
+		nsp.local.to(classRoomName(event.classId)).emit('live:status', status);
+		if (event.type === 'ended' || event.type === 'cancelled') {
+			await (await deps.media()).closeRoom(event.classId);
+		}
+	});
+
 	nsp.on('connection', (socket) => {
 		const user = socketUser(socket);
-		socket.data.live = undefined;
-		const joined = () => socket.data.live as Joined | undefined;
 
-		socket.on('live:join', async (payload: unknown, ack: Ack<JoinReply>) => {
+		socket.on('live:join', async (payload: unknown, ack: unknown) => {
 			if (typeof ack !== 'function') return;
 			const parsed = joinSchema.safeParse(payload);
 			if (!parsed.success) return ack(fail('invalid'));
-			const { classId, role } = parsed.data;
+			const s = state(socket);
+			if (s.joining) return ack(fail('busy'));
+			s.joining = true;
 			try {
-				const db = await deps.getDb();
-				const cls = await db.policyClass.findUnique({
-					where: { id: classId },
-					select: { id: true, instructorId: true, status: true }
-				});
-				if (!cls) return ack(fail('not_found'));
-				const allowed =
-					role === 'publisher' ? canPublish(user, cls) : await canWatchClass(db, user, cls);
-				if (!allowed) return ack(fail('forbidden'));
-				const active = cls.status === 'SCHEDULED' || cls.status === 'LIVE';
-				if (role === 'publisher' && !active) return ack(fail('bad_state'));
-				leave(socket);
-				if (!active) {
-					return ack({ ok: true, status: cls.status, viewerCount: 0, producers: [] });
-				}
-				const room = await openRoom(classId);
-				if (role === 'publisher') {
-					// One studio per class: a newer studio tab replaces the older one.
-					for (const other of nsp.sockets.values()) {
-						const o = other.data.live as Joined | undefined;
-						if (other.id !== socket.id && o?.classId === classId && o.role === 'publisher') {
-							leave(other);
-							other.emit('live:replaced', {});
-							other.disconnect(true);
-						}
-					}
-				}
-				room.join(socket.id, role);
-				socket.data.live = { classId, role, user, room } satisfies Joined;
-				await socket.join(classRoomName(classId));
-				if (role === 'viewer') {
-					let set = viewers.get(classId);
-					if (!set) viewers.set(classId, (set = new Set()));
-					set.add(socket.id);
-					broadcastViewers(classId);
-				}
-				// Each saves the client a round trip before it can consume.
-				const [routerRtpCapabilities, recvTransport] = await Promise.all([
-					room.request(socket.id, 'getRouterRtpCapabilities', {}),
-					parsed.data.recvTransport
-						? room.request(socket.id, 'createWebRtcTransport', { direction: 'recv' })
-						: undefined
-				]);
-				ack({
-					ok: true,
-					status: cls.status,
-					viewerCount: viewerCount(classId),
-					producers: room.listProducers().map(summary),
-					routerRtpCapabilities,
-					recvTransport
-				});
+				const { classId, role, recvTransport, rtpCapabilities } = parsed.data;
+				const reply = await join(socket, classId, role, recvTransport === true, rtpCapabilities);
+				if (reply) ack(reply);
 			} catch (err) {
+				if (err instanceof MediaLimitError) return ack(fail('limit', err.message));
 				console.error('live:join failed', err);
 				ack(fail('server'));
+			} finally {
+				s.joining = false;
 			}
 		});
 
-		socket.on('live:media', async (payload: unknown, ack: Ack<MediaReply>) => {
+		socket.on('live:media', async (payload: unknown, ack: unknown) => {
 			if (typeof ack !== 'function') return;
-			const me = joined();
-			if (!me) return ack(fail('not_joined'));
+			const me = state(socket).live;
+			if (!me?.room) return ack(fail('not_joined'));
 			const parsed = mediaMessageSchema.safeParse(payload);
 			if (!parsed.success || !isMediaMethod(parsed.data.method)) return ack(fail('invalid'));
 			const { method, data } = parsed.data;
@@ -224,11 +362,11 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): Namespace {
 				}
 			}
 			try {
-				const room = me.room;
-				if (room.closed) return ack(fail('bad_state'));
+				if (me.room.closed) return ack(fail('bad_state'));
 				// The room validates `data` against the method's own schema.
-				ack({ ok: true, data: await room.request(socket.id, method, data as never) });
+				ack({ ok: true, data: await me.room.request(socket.id, method, data as never) });
 			} catch (err) {
+				if (err instanceof MediaLimitError) return ack(fail('limit', err.message));
 				if (err instanceof MediaRequestError) return ack(fail('media', err.message));
 				console.error('live:media failed', method, err);
 				ack(fail('server'));
@@ -236,31 +374,38 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): Namespace {
 		});
 
 		const transition =
-			(run: (db: Db, classId: string, actor: SessionUser) => Promise<LiveStatusResult>) =>
-			async (payload: unknown, ack: Ack<StatusReply>) => {
+			(run: (classId: string) => Promise<TransitionResult>) =>
+			async (payload: unknown, ack: unknown) => {
 				if (typeof ack !== 'function') return;
-				if (!emptySchema.safeParse(payload).success) return ack(fail('invalid'));
-				const me = joined();
-				if (!me) return ack(fail('not_joined'));
-				if (me.role !== 'publisher') return ack(fail('forbidden'));
+				const reply = ack as (r: StatusReply) => void;
+				if (!emptySchema.safeParse(payload).success) return reply(fail('invalid'));
+				const me = state(socket).live;
+				if (!me?.room) return reply(fail('not_joined'));
+				if (me.role !== 'publisher') return reply(fail('forbidden'));
 				try {
-					const result = await run(await deps.getDb(), me.classId, user);
-					if (!result.ok) return ack(fail(result.reason));
-					ack({ ok: true, status: result.change.status });
+					const result = await run(me.classId);
+					if (!result.ok) return reply(fail(result.reason));
+					reply({ ok: true, status: result.status });
 				} catch (err) {
 					console.error('live status change failed', err);
-					ack(fail('server'));
+					reply(fail('server'));
 				}
 			};
-		socket.on('live:go', transition(goLive));
-		socket.on('live:end', transition(endLive));
+		socket.on(
+			'live:go',
+			transition((classId) => deps.lifecycle.goLive(classId, user))
+		);
+		socket.on(
+			'live:end',
+			transition((classId) => deps.lifecycle.end(classId, user))
+		);
 
-		socket.on('live:stats', async (payload: unknown, ack: Ack<StatsReply>) => {
+		socket.on('live:stats', async (payload: unknown, ack: unknown) => {
 			if (typeof ack !== 'function') return;
 			if (!emptySchema.safeParse(payload).success) return ack(fail('invalid'));
-			const me = joined();
-			if (!me) return ack(fail('not_joined'));
-			if (me.role !== 'publisher') return ack(fail('forbidden'));
+			const me = state(socket).live;
+			if (!me?.room) return ack(fail('not_joined'));
+			if (me.role === 'viewer') return ack(fail('forbidden'));
 			try {
 				const stats = me.room.closed ? undefined : await me.room.getStats();
 				const mine = stats?.transports.filter((t) => t.peerId === socket.id) ?? [];

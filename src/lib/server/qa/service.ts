@@ -9,7 +9,10 @@ import {
 	type QaRole,
 	type QuestionView
 } from '../../qa/protocol.ts';
-import { memoryRateLimiters, type RateLimiter, type RateLimiterFactory } from './rate-limit.ts';
+import { publicView, questionInclude, viewFor, type QuestionRow } from './views.ts';
+import { recordAudit, type AuditAction } from '../audit.ts';
+import { classAccess, may, type AccessFactsSource } from '../class-access.ts';
+import type { Throttles } from '../throttle.ts';
 
 /** A refusal the client shows as the i18n message `key` (all keys start with qa_). */
 export class QaError extends Error {
@@ -32,127 +35,47 @@ export type QaChange = {
 	questions: QuestionRow[];
 };
 
+/** What an action did, and the question it was about (or asked). */
+export type Applied = { change: QaChange; question?: QuestionRow };
+
+type PendingAsk = {
+	access: QaAccess;
+	text: string;
+	anonymous: boolean;
+	/** When it arrived, ms: its time, and its place in the class's timeline. */
+	atMs: number;
+	resolve: (applied: Applied) => void;
+	reject: (error: unknown) => void;
+};
+
 export type QaLimits = {
-	questionsPerMinute: number;
-	votesPerMinute: number;
 	/** A claim older than this no longer blocks other staff. */
 	claimTtlMs: number;
 };
 
-export const DEFAULT_LIMITS: QaLimits = {
-	questionsPerMinute: 3,
-	votesPerMinute: 30,
-	claimTtlMs: 10 * 60_000
-};
-
-const questionInclude = {
-	author: { select: { displayName: true, priorityService: true } },
-	answeredBy: { select: { displayName: true } },
-	claimedBy: { select: { displayName: true } }
-} satisfies Prisma.QuestionInclude;
-
-export type QuestionRow = Prisma.QuestionGetPayload<{ include: typeof questionInclude }>;
+export const DEFAULT_LIMITS: QaLimits = { claimTtlMs: 10 * 60_000 };
 
 const MAX_OFFSET_MS = 2_147_483_647;
 
 /**
- * Who may take part in a class's Q&A:
- * - moderators: STAFF, ADMIN and the class's own instructor;
- * - participants (ask and vote): taxpayers with a CONFIRMED registration;
- * - read-only: a WAITLISTED registration (they may be let in, so they can follow
- *   the questions, but only people with a seat ask and vote).
- * Cancelled classes have no Q&A; everyone else is refused.
+ * A user's Q&A role in a class, from the class access function: managers
+ * moderate, participants ask and vote, waitlisted registrants and registrants
+ * of an ended class read. Everyone else (a cancelled class's registrants
+ * included) has no Q&A.
  */
 export async function resolveAccess(
-	db: Db,
+	facts: AccessFactsSource,
 	user: SessionUser,
 	classId: string
 ): Promise<QaAccess | null> {
-	const cls = await db.policyClass.findUnique({
-		where: { id: classId },
-		select: { instructorId: true, status: true }
-	});
-	if (!cls || cls.status === 'CANCELLED') return null;
-	if (user.role === 'STAFF' || user.role === 'ADMIN' || user.id === cls.instructorId) {
-		return { classId, role: 'moderator', user };
-	}
-	const registration = await db.registration.findFirst({
-		where: { classId, userId: user.id, status: { in: ['CONFIRMED', 'WAITLISTED'] } },
-		select: { status: true }
-	});
-	if (!registration) return null;
-	return { classId, role: registration.status === 'CONFIRMED' ? 'participant' : 'readonly', user };
-}
-
-/** The view everyone may see (anonymous authors stay anonymous). */
-export function publicView(q: QuestionRow): QuestionView {
-	return {
-		id: q.id,
-		version: q.version,
-		status: q.status,
-		text: q.text,
-		authorName: q.anonymous ? null : q.author.displayName,
-		voteCount: q.voteCount,
-		pinned: q.pinned,
-		offsetMs: q.offsetMs,
-		answerText: q.answerText,
-		answeredLive: q.answeredLive,
-		answeredByName: q.answeredBy?.displayName ?? null,
-		answeredAt: q.answeredAt?.toISOString() ?? null,
-		answerOffsetMs: q.answerOffsetMs,
-		createdAt: q.createdAt.toISOString()
-	};
-}
-
-export function staffView(q: QuestionRow): QuestionView {
-	return {
-		...publicView(q),
-		staff: {
-			authorId: q.authorId,
-			realName: q.author.displayName,
-			anonymous: q.anonymous,
-			priority: q.author.priorityService,
-			claimedById: q.claimedById,
-			claimedByName: q.claimedBy?.displayName ?? null
-		}
-	};
-}
-
-/** A hidden question as non-staff learn of it: only that it is gone. */
-export function redactedView(q: QuestionRow): QuestionView {
-	return {
-		id: q.id,
-		version: q.version,
-		status: 'HIDDEN',
-		text: '',
-		authorName: null,
-		voteCount: 0,
-		pinned: false,
-		offsetMs: null,
-		answerText: null,
-		answeredLive: false,
-		answeredByName: null,
-		answeredAt: null,
-		answerOffsetMs: null,
-		createdAt: q.createdAt.toISOString()
-	};
-}
-
-/**
- * What one recipient may see of a question; null for nothing. Non-staff see
- * visible questions, their own pending ones, and (in deltas only) that a
- * question was hidden.
- */
-export function viewFor(
-	q: QuestionRow,
-	viewer: { role: QaRole; userId: string },
-	delta: boolean
-): QuestionView | null {
-	if (viewer.role === 'moderator') return staffView(q);
-	if (q.status === 'VISIBLE') return publicView(q);
-	if (q.status === 'PENDING' && q.authorId === viewer.userId) return publicView(q);
-	if (q.status === 'HIDDEN' && delta) return redactedView(q);
-	return null;
+	const access = await classAccess(facts, user, classId);
+	if (!access || !may.followQa(access)) return null;
+	const role: QaRole = may.manage(access)
+		? 'moderator'
+		: may.ask(access)
+			? 'participant'
+			: 'readonly';
+	return { classId, role, user };
 }
 
 type Tx = Prisma.TransactionClient;
@@ -165,12 +88,21 @@ type Ctx = {
 	/** ms since the class went live, or null when it is not live. */
 	offsetMs: number | null;
 	settingsChanged: boolean;
+	/** The question the action is about, once loaded. */
+	subject?: { id: string; text: string };
+};
+
+/** Moderation that goes into the audit log. */
+const AUDITED: Partial<Record<QaActionParsed['type'], AuditAction>> = {
+	approve: 'question.approved',
+	hide: 'question.hidden',
+	unhide: 'question.unhidden',
+	answer: 'question.answered',
+	answeredLive: 'question.answered_live'
 };
 
 export class QaService {
 	readonly limits: QaLimits;
-	private readonly questionLimiter: RateLimiter;
-	private readonly voteLimiter: RateLimiter;
 	/** Per-class chain: changes of one class commit and broadcast in seq order in this process. */
 	private readonly queues = new Map<string, Promise<unknown>>();
 	/** Public full snapshot per class, valid while the class seq is unchanged. */
@@ -179,40 +111,86 @@ export class QaService {
 		{ seq: number; maxSeq: number; questions: QuestionView[] }
 	>();
 
+	/** Asks waiting for their class's next batch. */
+	readonly #asks = new Map<string, PendingAsk[]>();
+
 	constructor(
 		readonly db: Db,
+		private readonly throttles: Pick<Throttles, 'qaQuestion' | 'qaVote'>,
+		/** Broadcasts a committed change; runs inside the class's queue, so in seq order. */
+		private readonly publish: (change: QaChange) => void | Promise<void>,
 		limits: Partial<QaLimits> = {},
-		private readonly clock: () => number = Date.now,
-		rateLimiters: RateLimiterFactory = memoryRateLimiters
+		private readonly clock: () => number = Date.now
 	) {
 		this.limits = { ...DEFAULT_LIMITS, ...limits };
-		this.questionLimiter = rateLimiters('questions', this.limits.questionsPerMinute, 60_000);
-		this.voteLimiter = rateLimiters('votes', this.limits.votesPerMinute, 60_000);
 	}
 
 	/**
-	 * Apply one action. `publish` runs after the commit, still inside the class's
-	 * queue, so broadcasts leave this process in seq order.
+	 * Apply one action; resolves with the committed change and the question the
+	 * caller acted on (or asked). Changes of one class commit, and are
+	 * published, in seq order.
 	 */
-	async apply(
-		access: QaAccess,
-		action: QaActionParsed,
-		publish: (change: QaChange) => void | Promise<void>
-	): Promise<QaChange> {
+	async apply(access: QaAccess, action: QaActionParsed): Promise<Applied> {
 		await this.precheck(access, action);
+		if (action.type === 'ask') {
+			return this.#queueAsk({
+				access,
+				text: action.text.trim(),
+				anonymous: action.anonymous,
+				atMs: this.clock()
+			});
+		}
 		return this.enqueue(access.classId, async () => {
-			const change =
-				action.type === 'ask'
-					? await this.ask(access, action.text.trim(), action.anonymous)
-					: await this.mutate(access.classId, (ctx) => this.run(ctx, access, action));
-			await publish(change);
-			return change;
+			const change = await this.mutate(access.classId, async (ctx) => {
+				const ids = await this.run(ctx, access, action);
+				const audited = AUDITED[action.type];
+				if (audited && ctx.subject) {
+					await recordAudit(ctx.tx, {
+						actor: access.user,
+						action: audited,
+						target: { type: 'question', id: ctx.subject.id, label: ctx.subject.text },
+						classId: access.classId,
+						at: ctx.now
+					});
+				}
+				return ids;
+			});
+			await this.publish(change);
+			const own =
+				'questionId' in action
+					? change.questions.find((q) => q.id === action.questionId)
+					: undefined;
+			return { change, question: own };
+		});
+	}
+
+	/**
+	 * Group commit for questions: asks for a class that arrive while its
+	 * previous change is being written wait together, and go into the
+	 * database in one statement and out to each audience in one event.
+	 */
+	#queueAsk(ask: Omit<PendingAsk, 'resolve' | 'reject'>): Promise<Applied> {
+		return new Promise((resolve, reject) => {
+			const classId = ask.access.classId;
+			const pending = this.#asks.get(classId);
+			if (pending) return void pending.push({ ...ask, resolve, reject });
+			this.#asks.set(classId, [{ ...ask, resolve, reject }]);
+			void this.enqueue(classId, async () => {
+				const batch = this.#asks.get(classId) ?? [];
+				this.#asks.delete(classId);
+				try {
+					const change = await this.insertAsks(classId, batch);
+					await this.publish(change);
+					batch.forEach((a, i) => a.resolve({ change, question: change.questions[i] }));
+				} catch (err) {
+					for (const a of batch) a.reject(err);
+				}
+			});
 		});
 	}
 
 	/** Validation and rate limits, before the class's queue. */
 	private async precheck(access: QaAccess, action: QaActionParsed) {
-		const now = this.clock();
 		const userId = access.user.id;
 		switch (action.type) {
 			case 'ask': {
@@ -223,10 +201,10 @@ export class QaService {
 						max: 500
 					});
 				}
-				const wait = await this.questionLimiter.take(userId, now);
+				const wait = await this.throttles.qaQuestion.take(userId);
 				if (wait) {
 					throw new QaError('qa_error_rate_questions', {
-						limit: this.limits.questionsPerMinute,
+						limit: this.throttles.qaQuestion.policy.points,
 						seconds: Math.ceil(wait / 1000)
 					});
 				}
@@ -234,10 +212,10 @@ export class QaService {
 			}
 			case 'vote': {
 				if (access.role === 'readonly') throw new QaError('qa_error_readonly');
-				const wait = await this.voteLimiter.take(userId, now);
+				const wait = await this.throttles.qaVote.take(userId);
 				if (wait) {
 					throw new QaError('qa_error_rate_votes', {
-						limit: this.limits.votesPerMinute,
+						limit: this.throttles.qaVote.policy.points,
 						seconds: Math.ceil(wait / 1000)
 					});
 				}
@@ -313,77 +291,96 @@ export class QaService {
 	}
 
 	/**
-	 * The hottest write as one statement (one round trip instead of an interactive
-	 * transaction): bump the class seq under its row lock, only while the class is
-	 * open, and insert the question with that seq and its class-time offset.
+	 * The hottest write as one statement for a whole batch: bump the class seq
+	 * by the batch's size under its row lock, only while the class is open,
+	 * and insert the questions in arrival order with consecutive versions and
+	 * their class-time offsets. Everything about the new rows is known here,
+	 * so nothing is read back.
 	 */
-	private async ask(access: QaAccess, text: string, anonymous: boolean): Promise<QaChange> {
-		const id = randomUUID();
-		const nowMs = this.clock();
-		const moderator = access.role === 'moderator';
+	private async insertAsks(classId: string, batch: PendingAsk[]): Promise<QaChange> {
+		const ids = batch.map(() => randomUUID());
 		const rows = await this.db.$queryRaw<
-			{ qa_seq: number; qa_pre_moderation: boolean; status: string; offset_ms: number | null }[]
+			{
+				qa_seq: number;
+				qa_pre_moderation: boolean;
+				id: string;
+				status: string;
+				offset_ms: number | null;
+				version: number;
+			}[]
 		>`
 			WITH s AS (
-				UPDATE policy_class SET qa_seq = qa_seq + 1
-				WHERE id = ${access.classId} AND status IN ('SCHEDULED', 'LIVE')
+				UPDATE policy_class SET qa_seq = qa_seq + ${batch.length}
+				WHERE id = ${classId} AND status IN ('SCHEDULED', 'LIVE')
 				RETURNING qa_seq, qa_pre_moderation, status, went_live_at
+			), input AS (
+				SELECT * FROM unnest(
+					${ids}::text[],
+					${batch.map((a) => a.access.user.id)}::text[],
+					${batch.map((a) => a.text)}::text[],
+					${batch.map((a) => a.anonymous)}::boolean[],
+					${batch.map((a) => a.access.role === 'moderator')}::boolean[],
+					${batch.map((a) => a.atMs)}::bigint[]
+				) WITH ORDINALITY AS i(id, author_id, text, anonymous, moderator, at_ms, ord)
 			), ins AS (
 				INSERT INTO question
 					(id, class_id, author_id, text, anonymous, status, offset_ms, version, created_at, updated_at)
-				SELECT ${id}, ${access.classId}, ${access.user.id}, ${text}, ${anonymous},
-					(CASE WHEN s.qa_pre_moderation AND NOT ${moderator} THEN 'PENDING' ELSE 'VISIBLE' END)::"QuestionStatus",
+				SELECT i.id, ${classId}, i.author_id, i.text, i.anonymous,
+					(CASE WHEN s.qa_pre_moderation AND NOT i.moderator THEN 'PENDING' ELSE 'VISIBLE' END)::"QuestionStatus",
 					CASE WHEN s.status = 'LIVE' AND s.went_live_at IS NOT NULL
 						THEN LEAST(${MAX_OFFSET_MS}::bigint, GREATEST(0::bigint,
-							(${nowMs}::bigint - (EXTRACT(EPOCH FROM s.went_live_at) * 1000)::bigint)))::int
+							(i.at_ms - (EXTRACT(EPOCH FROM s.went_live_at) * 1000)::bigint)))::int
 						ELSE NULL END,
-					s.qa_seq,
-					to_timestamp(${nowMs}::bigint / 1000.0) AT TIME ZONE 'UTC',
-					to_timestamp(${nowMs}::bigint / 1000.0) AT TIME ZONE 'UTC'
-				FROM s
-				RETURNING status::text AS status, offset_ms
+					s.qa_seq - ${batch.length} + i.ord,
+					to_timestamp(i.at_ms / 1000.0) AT TIME ZONE 'UTC',
+					to_timestamp(i.at_ms / 1000.0) AT TIME ZONE 'UTC'
+				FROM s, input i
+				RETURNING id, status::text AS status, offset_ms, version
 			)
-			SELECT s.qa_seq, s.qa_pre_moderation, ins.status, ins.offset_ms FROM s JOIN ins ON true`;
-		const row = rows[0];
-		if (!row) {
-			const exists = await this.db.policyClass.count({ where: { id: access.classId } });
+			SELECT s.qa_seq, s.qa_pre_moderation, ins.id, ins.status, ins.offset_ms, ins.version
+			FROM s JOIN ins ON true`;
+		if (rows.length === 0) {
+			const exists = await this.db.policyClass.count({ where: { id: classId } });
 			throw new QaError(exists ? 'qa_error_closed' : 'qa_error_not_found');
 		}
-		// Everything about the new row is known here: no read-back round trip.
-		const createdAt = new Date(nowMs);
-		const question: QuestionRow = {
-			id,
-			classId: access.classId,
-			authorId: access.user.id,
-			text,
-			anonymous,
-			status: row.status as QuestionRow['status'],
-			voteCount: 0,
-			pinned: false,
-			offsetMs: row.offset_ms === null ? null : Number(row.offset_ms),
-			answerText: null,
-			answeredLive: false,
-			answeredById: null,
-			answeredAt: null,
-			answerOffsetMs: null,
-			claimedById: null,
-			claimedAt: null,
-			version: Number(row.qa_seq),
-			createdAt,
-			updatedAt: createdAt,
-			author: {
-				displayName: access.user.displayName,
-				priorityService: access.user.priorityService
-			},
-			answeredBy: null,
-			claimedBy: null
-		};
+		const byId = new Map(rows.map((r) => [r.id, r]));
+		const questions = batch.map((a, i): QuestionRow => {
+			const row = byId.get(ids[i]!)!;
+			const createdAt = new Date(a.atMs);
+			return {
+				id: row.id,
+				classId,
+				authorId: a.access.user.id,
+				text: a.text,
+				anonymous: a.anonymous,
+				status: row.status as QuestionRow['status'],
+				voteCount: 0,
+				pinned: false,
+				offsetMs: row.offset_ms === null ? null : Number(row.offset_ms),
+				answerText: null,
+				answeredLive: false,
+				answeredById: null,
+				answeredAt: null,
+				answerOffsetMs: null,
+				claimedById: null,
+				claimedAt: null,
+				version: Number(row.version),
+				createdAt,
+				updatedAt: createdAt,
+				author: {
+					displayName: a.access.user.displayName,
+					priorityService: a.access.user.priorityService
+				},
+				answeredBy: null,
+				claimedBy: null
+			};
+		});
 		return {
-			classId: access.classId,
-			seq: Number(row.qa_seq),
-			preModeration: row.qa_pre_moderation,
+			classId,
+			seq: Number(rows[0]!.qa_seq),
+			preModeration: rows[0]!.qa_pre_moderation,
 			settingsChanged: false,
-			questions: [question]
+			questions
 		};
 	}
 
@@ -392,7 +389,7 @@ export class QaService {
 		const me = access.user.id;
 		const open = ctx.classStatus === 'SCHEDULED' || ctx.classStatus === 'LIVE';
 
-		if (action.type === 'ask') throw new Error('asks go through QaService.ask');
+		if (action.type === 'ask') throw new Error('asks go through QaService.insertAsks');
 		if (action.type === 'settings') {
 			await tx.policyClass.update({
 				where: { id: access.classId },
@@ -407,6 +404,7 @@ export class QaService {
 			where: { id: action.questionId, classId: access.classId }
 		});
 		if (!q) throw new QaError('qa_error_not_found');
+		ctx.subject = { id: q.id, text: q.text };
 		const claimedByOther =
 			q.claimedById !== null &&
 			q.claimedById !== me &&
@@ -572,65 +570,4 @@ export class QaService {
 			myQuestions: mine.map((q) => q.id)
 		};
 	}
-}
-
-/** Questions as replay shows them: visible ones, in the order they were asked. */
-export async function listForReplay(db: Db, classId: string) {
-	const cls = await db.policyClass.findUnique({
-		where: { id: classId },
-		select: { id: true, title: true, wentLiveAt: true, status: true }
-	});
-	if (!cls) return null;
-	const rows = await db.question.findMany({
-		where: { classId, status: 'VISIBLE' },
-		include: questionInclude,
-		orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
-	});
-	return {
-		classId,
-		title: cls.title,
-		status: cls.status,
-		wentLiveAt: cls.wentLiveAt?.toISOString() ?? null,
-		questions: rows.map(publicView)
-	};
-}
-
-/** Cells that start like a formula are prefixed so spreadsheets show them as text. */
-function csvCell(value: string | number | boolean | null): string {
-	let text = value === null ? '' : String(value);
-	if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-	return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** Every question of a class, hidden and pending included, for staff. */
-export async function questionsCsv(db: Db, classId: string, headers: string[]): Promise<string> {
-	const rows = await db.question.findMany({
-		where: { classId },
-		include: questionInclude,
-		orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
-	});
-	const lines = [headers.map(csvCell).join(',')];
-	for (const q of rows) {
-		lines.push(
-			[
-				q.createdAt.toISOString(),
-				q.offsetMs === null ? null : Math.round(q.offsetMs / 1000),
-				q.status,
-				q.author.displayName,
-				q.anonymous,
-				q.author.priorityService,
-				q.voteCount,
-				q.text,
-				q.answerText,
-				q.answeredLive,
-				q.answeredBy?.displayName ?? null,
-				q.answeredAt?.toISOString() ?? null,
-				q.answerOffsetMs === null ? null : Math.round(q.answerOffsetMs / 1000)
-			]
-				.map(csvCell)
-				.join(',')
-		);
-	}
-	// BOM so spreadsheet programs read the UTF-8 Chinese text correctly.
-	return '\uFEFF' + lines.join('\r\n') + '\r\n';
 }

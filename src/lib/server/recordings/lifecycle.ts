@@ -3,22 +3,40 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
 	ClassRecorder,
+	closeInterruptedSegments,
+	compositeInterpreter,
+	INTERPRETER_DIR,
+	INTERPRETER_SOURCE,
+	pickInterpreter,
 	finalizeRecording,
+	finishHlsStream,
+	isHlsOnly,
 	PortAllocator,
 	readManifest,
 	recordingConfigFromEnv,
-	type MediaLogger
+	EVENT_PLAYLIST,
+	type ClassRoom,
+	type MediaLogger,
+	type MediaServer,
+	type ProducerEvent,
+	type TimelineEntry
 } from '../../../../media-server/src/index.ts';
 import type { Db } from '../db/client.ts';
-import { onLiveStatusChange } from '../live-status.ts';
-import { getMediaServer } from '../media/media-service.ts';
+import type { EventBus } from '../events.ts';
 import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
 
 /**
- * Every live class is recorded: LIVE starts a ClassRecorder on the class's
- * room, ENDED stops it and queues the finalization job (one at a time; it
- * re-encodes). At startup, recordings a crash left behind are finalized from
- * what is on disk.
+ * Every live class is recorded, as one recording per class: LIVE starts a
+ * ClassRecorder on the class's room, or resumes the class's recording after
+ * a restart (its parts join, the gap cut out). ENDED stops it. An H.264
+ * class's recording is its HLS stream, a replay as soon as the playlist gets
+ * #EXT-X-ENDLIST; its MP4 is then remuxed in the background queue. A VP8
+ * recording is re-encoded in that queue (one job at a time).
+ *
+ * A class with a sign-language interpreter on air also records the
+ * interpreter's camera, from its first appearance, in `interpreter/` of the
+ * same recording; once the MP4 exists, the queue overlays it into a second
+ * MP4 (see compositeInterpreter). Classes without one record as before.
  */
 
 const logger: MediaLogger = {
@@ -28,11 +46,23 @@ const logger: MediaLogger = {
 	error: (message, meta) => console.error(`[recording] ${message}`, meta ?? '')
 };
 
-type Entry = { recordingId: string; recorder: Promise<ClassRecorder | null> };
+type Started = {
+	recordingId: string;
+	recorder: ClassRecorder | null;
+	/** Recording the interpreter's camera, once one was on air. */
+	interpreter?: Promise<ClassRecorder | null>;
+	/** stopRecording is ending it (the class ended), so its stop is not a room closing. */
+	ending: boolean;
+};
 type State = {
 	getDb: () => Promise<Db>;
-	recorders: Map<string, Entry>;
+	events: EventBus;
+	media: () => Promise<MediaServer>;
+	/** Per class; set before the first await, so concurrent starts share one. */
+	recorders: Map<string, Promise<Started>>;
 	queue: Promise<void>;
+	/** Recordings being finished (ENDLIST, poster) before their MP4 is queued. */
+	finishing: Set<Promise<void>>;
 	ports: PortAllocator;
 	started: boolean;
 };
@@ -45,27 +75,42 @@ function state(): State | undefined {
 	return (globalThis as WithState)[STATE_KEY];
 }
 
-/** Startup: subscribe to live transitions, then recover what a crash left. */
+/** Startup: subscribe to the class lifecycle, then recover what a crash left. */
 export async function startRecordings(deps: {
-	getDb: () => Promise<Db>;
-	/** Start new recordings for classes still LIVE after a restart (default true). */
+	db: Db;
+	events: EventBus;
+	media: () => Promise<MediaServer>;
+	/** Resume the recordings of classes still LIVE after a restart (default true). */
 	resumeLive?: boolean;
 }): Promise<void> {
 	const holder = globalThis as WithState;
 	if (holder[STATE_KEY]?.started) return;
 	const config = recordingConfigFromEnv();
 	const s: State = {
-		getDb: deps.getDb,
+		getDb: async () => deps.db,
+		events: deps.events,
+		media: deps.media,
 		recorders: new Map(),
 		queue: Promise.resolve(),
+		finishing: new Set(),
 		ports: new PortAllocator(config.minPort, config.maxPort),
 		started: true
 	};
 	holder[STATE_KEY] = s;
-	onLiveStatusChange((change) => {
+	// Recording starts where the class went live (where its room is); it stops
+	// wherever it runs. A cancelled class's recording is finished like an
+	// ended one and stays available to staff.
+	deps.events.on('class.lifecycle', 'origin', (event) => {
 		// In the background: going live must not wait for FFmpeg.
-		if (change.status === 'LIVE') void startRecording(change.classId);
-		else void stopRecording(change.classId);
+		if (event.type === 'live') void startRecording(event.classId);
+	});
+	deps.events.on('class.lifecycle', 'every-process', async (event) => {
+		// Awaited (a fraction of a second): FFmpeg writes its last segment
+		// while the media still flows, before the room closes and the studio
+		// stops sending.
+		if (event.type === 'ended' || event.type === 'cancelled') {
+			await stopRecording(event.classId);
+		}
 	});
 	try {
 		await recoverRecordings(deps.resumeLive ?? true);
@@ -74,85 +119,212 @@ export async function startRecordings(deps: {
 	}
 }
 
-/** Starts recording a class (once; a second call while recording is a no-op). */
+/**
+ * Starts recording a class, or continues the class's recording that is
+ * still open (a restart, a room rebuilt). A second call while recording is
+ * a no-op. Resolves with the recording id.
+ */
 export async function startRecording(classId: string): Promise<string | null> {
 	const s = state();
 	if (!s) return null;
-	const existing = s.recorders.get(classId);
-	if (existing) return existing.recordingId;
+	let started = s.recorders.get(classId);
+	if (!started) {
+		started = openRecorder(s, classId);
+		s.recorders.set(classId, started);
+	}
+	return (await started).recordingId;
+}
+
+async function openRecorder(s: State, classId: string): Promise<Started> {
 	const db = await s.getDb();
-	const recordingId = randomUUID();
-	const dir = path.join(classId, recordingId);
-	const entry: Entry = {
-		recordingId,
-		recorder: (async () => {
-			await db.recording.create({ data: { id: recordingId, classId, dir } });
-			try {
-				const room = await (await getMediaServer()).getOrCreateRoom(classId);
-				const recorder = await ClassRecorder.start(room, {
-					recordingId,
-					dir: resolveInRoot(dir),
-					ports: s.ports,
-					logger
-				});
-				await db.recording.update({
-					where: { id: recordingId },
-					data: { startedAt: new Date(recorder.manifest.startedAt) }
-				});
-				recorder.once('stopped', (manifest) => {
-					// Stopped by itself (the room closed) rather than by stopRecording.
-					if (s.recorders.get(classId) !== entry) return;
-					s.recorders.delete(classId);
-					void finish(s, recordingId, manifest.endedAt).then(() => resumeIfLive(s, classId));
-				});
-				return recorder;
-			} catch (error) {
-				logger.error('could not start recording', { classId, error: String(error) });
-				await db.recording
-					.update({
-						where: { id: recordingId },
-						data: { status: 'FAILED', error: String(error).slice(0, 1000), endedAt: new Date() }
-					})
-					.catch(() => undefined);
-				return null;
-			}
-		})()
+	const open = await db.recording.findFirst({
+		where: { classId, status: 'RECORDING' },
+		orderBy: { startedAt: 'desc' }
+	});
+	const recordingId = open?.id ?? randomUUID();
+	const dir = open?.dir ?? path.join(classId, recordingId);
+	if (!open) await db.recording.create({ data: { id: recordingId, classId, dir } });
+	try {
+		const room = await (await s.media()).getOrCreateRoom(classId);
+		const recorder = await ClassRecorder.start(room, {
+			recordingId,
+			dir: resolveInRoot(dir),
+			ports: s.ports,
+			logger,
+			resume: open !== null
+		});
+		if (open) logger.warn('resuming a recording after a restart', { classId, recordingId });
+		else {
+			await db.recording.update({
+				where: { id: recordingId },
+				data: { startedAt: new Date(recorder.manifest.startedAt) }
+			});
+		}
+		// Live rewind and HLS viewers find the stream through its playlist.
+		recorder.once('playlist', () => {
+			void db.recording
+				.updateMany({
+					where: { id: recordingId, playlistPath: null },
+					data: { playlistPath: path.join(dir, EVENT_PLAYLIST) }
+				})
+				.catch(() => undefined);
+		});
+		const started: Started = { recordingId, recorder, ending: false };
+		followInterpreter(s, room, started, resolveInRoot(dir), open !== null);
+		recorder.once('stopped', (manifest) => {
+			// Stopped by itself (the room closed) rather than by stopRecording.
+			if (started.ending) return;
+			started.ending = true;
+			s.recorders.delete(classId);
+			void continueOrFinish(s, classId, recordingId, manifest.endedAt);
+		});
+		return started;
+	} catch (error) {
+		logger.error('could not start recording', { classId, error: String(error) });
+		await db.recording
+			.update({
+				where: { id: recordingId },
+				data: { status: 'FAILED', error: String(error).slice(0, 1000), endedAt: new Date() }
+			})
+			.catch(() => undefined);
+		return { recordingId, recorder: null, ending: true };
+	}
+}
+
+/** Starts recording the interpreter's camera when one is (or comes) on air. */
+function followInterpreter(
+	s: State,
+	room: ClassRoom,
+	started: Started,
+	dir: string,
+	resume: boolean
+): void {
+	const start = () => {
+		if (started.interpreter || started.ending || room.closed) return;
+		room.off('producer', onProducer);
+		started.interpreter = ClassRecorder.start(room, {
+			recordingId: `${started.recordingId}:interpreter`,
+			dir: path.join(dir, INTERPRETER_DIR),
+			ports: s.ports,
+			logger,
+			hls: false,
+			pick: pickInterpreter,
+			resume
+		}).catch((error: unknown) => {
+			logger.error('could not record the interpreter', { error: String(error) });
+			return null;
+		});
 	};
-	s.recorders.set(classId, entry);
-	await entry.recorder;
+	const onProducer = (e: ProducerEvent) => {
+		if (e.type === 'added' && e.producer.appData.source === INTERPRETER_SOURCE) start();
+	};
+	room.on('producer', onProducer);
+	room.once('closed', () => room.off('producer', onProducer));
+	if (room.listProducers().some((p) => p.appData.source === INTERPRETER_SOURCE)) start();
+}
+
+/**
+ * Stops the class's recorder; the replay is finished in the background (an
+ * HLS one is READY about a second later).
+ */
+export async function stopRecording(classId: string): Promise<string | null> {
+	const s = state();
+	const started = s?.recorders.get(classId);
+	if (!s || !started) return null;
+	s.recorders.delete(classId);
+	const entry = await started;
+	const { recordingId, recorder } = entry;
+	if (!recorder || entry.ending) return null;
+	entry.ending = true;
+	const [manifest] = await Promise.all([
+		recorder.stop(),
+		entry.interpreter?.then((r) => r?.stop())
+	]);
+	track(s, finish(s, recordingId, manifest.endedAt));
 	return recordingId;
 }
 
-/** Stops the class's recorder and queues finalization. Resolves once queued. */
-export async function stopRecording(classId: string): Promise<string | null> {
-	const s = state();
-	const entry = s?.recorders.get(classId);
-	if (!s || !entry) return null;
-	s.recorders.delete(classId);
-	const recorder = await entry.recorder;
-	if (!recorder) return null;
-	const manifest = await recorder.stop();
-	await finish(s, entry.recordingId, manifest.endedAt);
-	return entry.recordingId;
+/** The class's replay can be watched (the class emails tell its registrants). */
+async function announceReady(s: State, classId: string, recordingId: string): Promise<void> {
+	await s.events.publish('recording.ready', {
+		classId,
+		recordingId,
+		readyAt: new Date().toISOString()
+	});
 }
 
+/** Work finalizationIdle() waits for besides the queue. */
+function track(s: State, work: Promise<void>): void {
+	s.finishing.add(work);
+	void work.finally(() => s.finishing.delete(work));
+}
+
+/**
+ * The end of a recording. HLS: the playlist gets #EXT-X-ENDLIST and the
+ * recording is READY (the replay plays the stream), then the MP4 remux is
+ * queued. Otherwise it is PROCESSING until the re-encode is done.
+ */
 async function finish(s: State, recordingId: string, endedAt: number | null): Promise<void> {
 	const db = await s.getDb();
-	await db.recording
-		.update({
-			where: { id: recordingId },
-			data: { status: 'PROCESSING', progress: 0, endedAt: new Date(endedAt ?? Date.now()) }
-		})
-		.then(() => void enqueueFinalize(recordingId))
-		.catch(() => logger.warn('recording vanished before finalization', { recordingId }));
+	const rec = await db.recording.findUnique({ where: { id: recordingId } });
+	if (!rec) return logger.warn('recording vanished before finalization', { recordingId });
+	const ended = new Date(endedAt ?? Date.now());
+	const dir = resolveInRoot(rec.dir);
+	const manifest = await readManifest(dir);
+	if (manifest && isHlsOnly(manifest.segments)) {
+		const t0 = Date.now();
+		try {
+			const stream = await finishHlsStream(dir);
+			await fs.writeFile(path.join(dir, TIMELINE_FILE), JSON.stringify(stream.timeline));
+			await db.recording.update({
+				where: { id: recordingId },
+				data: {
+					status: 'READY',
+					progress: 0,
+					error: null,
+					endedAt: ended,
+					playlistPath: path.join(rec.dir, stream.playlist),
+					posterPath: stream.poster ? path.join(rec.dir, stream.poster) : null,
+					durationSeconds: stream.durationSeconds
+				}
+			});
+			await announceReady(s, rec.classId, recordingId);
+			logger.info('replay ready (HLS)', {
+				recordingId,
+				durationSeconds: Math.round(stream.durationSeconds),
+				readyMs: Date.now() - t0
+			});
+			void enqueueFinalize(recordingId);
+			return;
+		} catch (error) {
+			logger.error('could not finish the HLS stream; re-encoding', {
+				recordingId,
+				error: String(error)
+			});
+		}
+	}
+	await db.recording.update({
+		where: { id: recordingId },
+		data: { status: 'PROCESSING', progress: 0, endedAt: ended }
+	});
+	void enqueueFinalize(recordingId);
 }
 
-/** A room that closed while its class is still LIVE gets a new recording. */
-async function resumeIfLive(s: State, classId: string): Promise<void> {
+/**
+ * A room that closed while its class is still LIVE (its media was torn
+ * down) gets its recording resumed; otherwise the recording ends here.
+ */
+async function continueOrFinish(
+	s: State,
+	classId: string,
+	recordingId: string,
+	endedAt: number | null
+): Promise<void> {
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 	const db = await s.getDb();
 	const cls = await db.policyClass.findUnique({ where: { id: classId }, select: { status: true } });
 	if (cls?.status === 'LIVE') await startRecording(classId);
+	else track(s, finish(s, recordingId, endedAt));
 }
 
 /** The finalization job: one at a time, progress written as it goes. */
@@ -167,33 +339,47 @@ export function enqueueFinalize(recordingId: string): Promise<void> {
 /** Resolves when every queued finalization has finished (tests, shutdown). */
 export async function finalizationIdle(): Promise<void> {
 	const s = state();
-	if (s) await s.queue;
+	if (!s) return;
+	while (s.finishing.size > 0) await Promise.all(s.finishing);
+	await s.queue;
 }
 
+/**
+ * The MP4 of a recording: a remux of an HLS stream that is already READY
+ * (the replay plays meanwhile), or the re-encode of a PROCESSING one.
+ */
 async function finalizeJob(s: State, recordingId: string): Promise<void> {
 	const db = await s.getDb();
 	const rec = await db.recording.findUnique({ where: { id: recordingId } });
-	if (!rec || rec.status === 'READY') return;
+	if (!rec || (rec.status === 'READY' && rec.filePath)) return;
+	// An HLS replay stays READY while its MP4 is made, and if that fails.
+	const stream = rec.status === 'READY' && rec.playlistPath !== null;
 	const dir = resolveInRoot(rec.dir);
 	const started = Date.now();
 	try {
-		await db.recording.update({
-			where: { id: recordingId },
-			data: { status: 'PROCESSING', progress: 0, error: null }
-		});
+		if (!stream) {
+			await db.recording.update({
+				where: { id: recordingId },
+				data: { status: 'PROCESSING', progress: 0, error: null }
+			});
+		}
 		let writing: Promise<unknown> = Promise.resolve();
 		const result = await finalizeRecording(dir, {
 			onProgress: (progress) => {
 				writing = writing.then(() =>
 					db.recording
-						.updateMany({ where: { id: recordingId, status: 'PROCESSING' }, data: { progress } })
+						.updateMany({
+							where: { id: recordingId, status: stream ? 'READY' : 'PROCESSING' },
+							data: { progress }
+						})
 						.catch(() => undefined)
 				);
 			}
 		});
 		await writing;
 		await fs.writeFile(path.join(dir, TIMELINE_FILE), JSON.stringify(result.timeline));
-		// The copied RTP segments are no longer needed once the MP4 exists.
+		// Copied RTP (Matroska) is no longer needed once the MP4 exists; HLS
+		// segments are the replay and stay.
 		for (const name of await fs.readdir(dir)) {
 			if (/^segment-\d+\.(mkv|sdp)$/.test(name)) await fs.rm(path.join(dir, name), { force: true });
 		}
@@ -202,72 +388,100 @@ async function finalizeJob(s: State, recordingId: string): Promise<void> {
 			data: {
 				status: 'READY',
 				progress: 100,
+				error: null,
 				filePath: path.join(rec.dir, result.file),
 				posterPath: result.poster ? path.join(rec.dir, result.poster) : null,
-				durationSeconds: result.durationSeconds,
+				durationSeconds: stream ? rec.durationSeconds : result.durationSeconds,
 				sizeBytes: BigInt(result.sizeBytes)
 			}
 		});
-		logger.info('recording ready', {
+		if (!stream) await announceReady(s, rec.classId, recordingId);
+		logger.info(stream ? 'replay MP4 remuxed' : 'recording ready', {
 			recordingId,
 			durationSeconds: Math.round(result.durationSeconds),
 			finalizeMs: Date.now() - started,
 			skippedSegments: result.skipped.length
 		});
+		await addInterpreter(dir, result.timeline, recordingId);
 	} catch (error) {
 		logger.error('recording finalization failed', { recordingId, error: String(error) });
 		await db.recording
 			.update({
 				where: { id: recordingId },
-				data: { status: 'FAILED', error: String(error).slice(0, 1000) }
+				data: stream
+					? { error: String(error).slice(0, 1000) }
+					: { status: 'FAILED', error: String(error).slice(0, 1000) }
 			})
 			.catch(() => undefined);
 	}
 }
 
+/** The replay with the interpreter overlaid, when one was recorded; the plain one stands either way. */
+async function addInterpreter(
+	dir: string,
+	timeline: TimelineEntry[],
+	recordingId: string
+): Promise<void> {
+	const manifest = await readManifest(dir);
+	if (!manifest) return;
+	try {
+		const file = await compositeInterpreter(dir, timeline, manifest.startedAt);
+		if (file) logger.info('replay with the interpreter ready', { recordingId });
+	} catch (error) {
+		logger.error('could not overlay the interpreter', { recordingId, error: String(error) });
+	}
+}
+
 /**
- * After a crash: recordings still RECORDING end where their last segment's
- * file stops, and are finalized with whatever was written; interrupted
- * finalizations start over. Classes still LIVE get a new recording.
+ * At startup. A recording still RECORDING whose class is LIVE is resumed
+ * (one replay per class); any other ends where its files stop (an FFmpeg
+ * the dead process left is stopped) and is finished from what was written.
+ * Interrupted MP4 jobs start over.
  */
 export async function recoverRecordings(resumeLive = true): Promise<void> {
 	const s = state();
 	if (!s) return;
 	const db = await s.getDb();
-	const live = new Set([...s.recorders.values()].map((e) => e.recordingId));
+	const running = new Set(
+		(await Promise.all(s.recorders.values())).map((started) => started.recordingId)
+	);
+	const liveClasses = resumeLive
+		? await db.policyClass.findMany({ where: { status: 'LIVE' }, select: { id: true } })
+		: [];
+	const live = new Set(liveClasses.map((c) => c.id));
 	const stale = await db.recording.findMany({
-		where: { status: { in: ['RECORDING', 'PROCESSING'] } },
+		where: {
+			OR: [
+				{ status: { in: ['RECORDING', 'PROCESSING'] } },
+				{ status: 'READY', playlistPath: { not: null }, filePath: null }
+			]
+		},
 		orderBy: { startedAt: 'asc' }
 	});
 	for (const rec of stale) {
-		if (live.has(rec.id)) continue;
-		if (rec.status === 'RECORDING') {
-			const dir = resolveInRoot(rec.dir);
-			const manifest = await readManifest(dir);
-			let endedAt = manifest?.endedAt ?? null;
-			for (const segment of manifest?.segments ?? []) {
-				const stat = await fs.stat(path.join(dir, segment.file)).catch(() => null);
-				endedAt = Math.max(endedAt ?? 0, segment.endedAt ?? stat?.mtimeMs ?? segment.startedAt);
-			}
+		if (running.has(rec.id)) continue;
+		if (rec.status !== 'RECORDING') {
+			void enqueueFinalize(rec.id);
+			continue;
+		}
+		if (live.has(rec.classId)) continue;
+		const dir = resolveInRoot(rec.dir);
+		const manifest = await closeInterruptedSegments(dir);
+		if (!manifest || manifest.segments.length === 0) {
 			await db.recording.update({
 				where: { id: rec.id },
-				data: {
-					status: manifest && manifest.segments.length > 0 ? 'PROCESSING' : 'FAILED',
-					error: manifest && manifest.segments.length > 0 ? null : 'nothing was recorded',
-					endedAt: new Date(endedAt ?? rec.startedAt.getTime())
-				}
+				data: { status: 'FAILED', error: 'nothing was recorded', endedAt: rec.startedAt }
 			});
-			if (!manifest || manifest.segments.length === 0) continue;
-			logger.warn('finalizing a recording interrupted by a restart', { recordingId: rec.id });
+			continue;
 		}
-		void enqueueFinalize(rec.id);
+		const endedAt = Math.max(
+			manifest.endedAt ?? 0,
+			...manifest.segments.map((segment) => segment.endedAt ?? segment.startedAt)
+		);
+		logger.warn('finishing a recording interrupted by a restart', { recordingId: rec.id });
+		track(s, finish(s, rec.id, endedAt));
 	}
-	if (!resumeLive) return;
-	const liveClasses = await db.policyClass.findMany({
-		where: { status: 'LIVE' },
-		select: { id: true }
-	});
-	for (const cls of liveClasses) void startRecording(cls.id);
+	for (const classId of live) void startRecording(classId);
 }
 
 export { recordingsRoot };

@@ -2,10 +2,9 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { requireRole } from '$lib/server/auth/guard.ts';
 import { listUsers, updateUserAccess } from '$lib/server/accounts.ts';
-import { getDb } from '$lib/server/db/client.ts';
 import type { Db } from '$lib/server/db/client.ts';
-import { reauthorizeUser } from '$lib/server/realtime/reauthorize.ts';
-import { parseForm } from '$lib/schemas/form.ts';
+import { getDb, platform } from '$lib/server/platform.ts';
+import { parseForm, readForm } from '$lib/schemas/form.ts';
 import { roleChangeSchema } from '$lib/schemas/account.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -37,13 +36,14 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 
 export const actions: Actions = {
 	role: async ({ request, locals, url }) => {
-		requireRole(locals, url, ADMIN);
-		const form = parseForm(roleChangeSchema, await request.formData());
+		const me = requireRole(locals, url, ADMIN);
+		const form = parseForm(roleChangeSchema, await readForm(request));
 		if (!form.ok) return fail(400, { userId: form.values.userId, error: 'error_generic' as const });
-		const db = await getDb();
-		const outcome = await updateUserAccess(db, form.data.userId, { role: form.data.role });
+		const { db, events } = await platform();
+		const outcome = await updateUserAccess(db, events, me, form.data.userId, {
+			role: form.data.role
+		});
 		if (outcome !== 'ok') return refusal(outcome, form.data.userId);
-		reauthorizeUser(form.data.userId);
 		return {
 			done: 'role' as const,
 			userId: form.data.userId,
@@ -52,16 +52,17 @@ export const actions: Actions = {
 	},
 	access: async ({ request, locals, url }) => {
 		const me = requireRole(locals, url, ADMIN);
-		const form = parseForm(accessSchema, await request.formData());
+		const form = parseForm(accessSchema, await readForm(request));
 		if (!form.ok) return fail(400, { userId: form.values.userId, error: 'error_generic' as const });
 		// Disabling yourself would sign you out mid-task; another admin must do it.
 		if (form.data.disabled && form.data.userId === me.id) {
 			return fail(409, { userId: me.id, error: 'error_forbidden' as const });
 		}
-		const db = await getDb();
-		const outcome = await updateUserAccess(db, form.data.userId, { disabled: form.data.disabled });
+		const { db, events } = await platform();
+		const outcome = await updateUserAccess(db, events, me, form.data.userId, {
+			disabled: form.data.disabled
+		});
 		if (outcome !== 'ok') return refusal(outcome, form.data.userId);
-		reauthorizeUser(form.data.userId);
 		return {
 			done: form.data.disabled ? ('disabled' as const) : ('enabled' as const),
 			userId: form.data.userId,

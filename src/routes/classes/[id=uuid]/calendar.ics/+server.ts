@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db/client.ts';
+import { getDb } from '$lib/server/platform.ts';
 import { classToIcs } from '$lib/server/ics.ts';
 import type { RequestHandler } from './$types';
 

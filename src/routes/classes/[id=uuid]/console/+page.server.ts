@@ -1,7 +1,13 @@
-import { requireQaAccess } from '$lib/server/qa/access.ts';
+import { error } from '@sveltejs/kit';
+import { may } from '$lib/server/class-access.ts';
+import { requireClassAccess } from '$lib/server/class-guard.ts';
+import { getClass } from '$lib/server/classes.ts';
+import { getDb } from '$lib/server/platform.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals, url }) => {
-	const { title, status } = await requireQaAccess(locals, url, params.id, 'moderator');
-	return { classId: params.id, title, status };
+	await requireClassAccess(locals, url, params.id, may.manage, 'qa_error_forbidden');
+	const cls = await getClass(await getDb(), params.id);
+	if (!cls) error(404, { message: 'class_not_found' });
+	return { classId: params.id, title: cls.title, status: cls.status };
 };

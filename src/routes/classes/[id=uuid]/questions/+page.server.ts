@@ -1,7 +1,19 @@
-import { requireQaAccess } from '$lib/server/qa/access.ts';
+import { error } from '@sveltejs/kit';
+import { may } from '$lib/server/class-access.ts';
+import { requireClassAccess } from '$lib/server/class-guard.ts';
+import { getClass } from '$lib/server/classes.ts';
+import { getDb } from '$lib/server/platform.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals, url }) => {
-	const { access, title } = await requireQaAccess(locals, url, params.id, 'any');
-	return { classId: params.id, title, isModerator: access.role === 'moderator' };
+	const access = await requireClassAccess(
+		locals,
+		url,
+		params.id,
+		may.followQa,
+		'qa_error_not_participant'
+	);
+	const cls = await getClass(await getDb(), params.id);
+	if (!cls) error(404, { message: 'class_not_found' });
+	return { classId: params.id, title: cls.title, isModerator: may.manage(access) };
 };

@@ -1,15 +1,14 @@
 import { error } from '@sveltejs/kit';
-import { requireUser } from '$lib/server/auth/guard.ts';
+import { may } from '$lib/server/class-access.ts';
+import { requireClassAccess } from '$lib/server/class-guard.ts';
 import { getClass } from '$lib/server/classes.ts';
-import { getDb } from '$lib/server/db/client.ts';
-import { canPublish } from '$lib/server/live-status.ts';
+import { getDb } from '$lib/server/platform.ts';
 import type { PageServerLoad } from './$types';
 
-/** The instructor's live studio; only the class's instructor or an admin may broadcast. */
+/** The live studio: only the class's presenter (its instructor, or an admin) may broadcast. */
 export const load: PageServerLoad = async ({ params, locals, url }) => {
-	const user = requireUser(locals, url);
+	await requireClassAccess(locals, url, params.id, may.present);
 	const cls = await getClass(await getDb(), params.id);
 	if (!cls) error(404, { message: 'class_not_found' });
-	if (!canPublish(user, cls)) error(403, { message: 'error_forbidden' });
 	return { cls: { id: cls.id, title: cls.title, status: cls.status } };
 };

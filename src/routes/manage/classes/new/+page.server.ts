@@ -1,8 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { CLASS_MANAGERS, requireRole } from '$lib/server/auth/guard.ts';
 import { parseClassForm } from '$lib/server/class-form.ts';
-import { createClass, listInstructors } from '$lib/server/classes.ts';
-import { getDb } from '$lib/server/db/client.ts';
+import { classDetails, listInstructors } from '$lib/server/classes.ts';
+import { getDb, platform } from '$lib/server/platform.ts';
+import { formValues, readForm } from '$lib/schemas/form.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -15,9 +16,17 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 export const actions: Actions = {
 	default: async ({ request, locals, url }) => {
 		const user = requireRole(locals, url, CLASS_MANAGERS);
-		const form = parseClassForm(await request.formData(), user);
+		const formData = await readForm(request);
+		const form = parseClassForm(formData, user);
 		if (!form.ok) return fail(400, { values: form.values, errors: form.errors });
-		const created = await createClass(await getDb(), form.data);
-		redirect(303, `/classes/${created.id}`);
+		const { lifecycle } = await platform();
+		const created = await lifecycle.schedule(user, classDetails(form.data), form.data.capacity);
+		if (!created.ok) {
+			return fail(400, {
+				values: formValues(formData),
+				errors: { instructorId: 'error_instructor_invalid' as const }
+			});
+		}
+		redirect(303, `/classes/${created.classId}`);
 	}
 };

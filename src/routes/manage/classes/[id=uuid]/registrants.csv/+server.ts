@@ -1,19 +1,19 @@
 import { error } from '@sveltejs/kit';
-import { CLASS_MANAGERS, canManageClass, requireRole } from '$lib/server/auth/guard.ts';
+import { may } from '$lib/server/class-access.ts';
+import { requireClassAccess } from '$lib/server/class-guard.ts';
 import { getClass, listRegistrants } from '$lib/server/classes.ts';
 import { csvHeaders, toCsv } from '$lib/server/csv.ts';
-import { getDb } from '$lib/server/db/client.ts';
+import { getDb } from '$lib/server/platform.ts';
 import { m } from '$lib/paraglide/messages.js';
 import { translate } from '$lib/i18n/translate.ts';
 import { toCstLocalInput } from '$lib/time.ts';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async ({ params, locals, url }) => {
-	const user = requireRole(locals, url, CLASS_MANAGERS);
+	await requireClassAccess(locals, url, params.id, may.manage);
 	const db = await getDb();
 	const cls = await getClass(db, params.id);
 	if (!cls) error(404, { message: 'class_not_found' });
-	if (!canManageClass(user, cls)) error(403, { message: 'error_forbidden' });
 	const registrants = await listRegistrants(db, cls.id);
 	const csv = toCsv(
 		[
@@ -41,9 +41,6 @@ export const GET: RequestHandler = async ({ params, locals, url }) => {
 		])
 	);
 	const day = toCstLocalInput(cls.startsAt).slice(0, 10);
-	const filename = `${m.class_registrants()}-${cls.title.slice(0, 40)}-${day}.csv`.replace(
-		/[\\/:*?"<>|\r\n]+/g,
-		'_'
-	);
+	const filename = `${m.class_registrants()}-${cls.title.slice(0, 40)}-${day}.csv`;
 	return new Response(csv, { headers: csvHeaders(filename, `registrants-${day}.csv`) });
 };

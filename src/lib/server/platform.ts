@@ -1,0 +1,125 @@
+import type { Server as HttpServer } from 'node:http';
+import { createClient } from 'redis';
+import type { Server } from 'socket.io';
+import type { MediaServer } from '../../../media-server/src/index.ts';
+import { Attendance } from './attendance.ts';
+import { SessionCache } from './auth/session-cache.ts';
+import { CachedAccessFacts } from './class-access.ts';
+import { ClassLifecycle } from './class-lifecycle.ts';
+import { createDb, type Db } from './db/client.ts';
+import { readServerConfig, type ServerConfig } from './env.ts';
+import { EventBus } from './events.ts';
+import { ClassEmails } from './mail/class-emails.ts';
+import { Materials } from './materials.ts';
+import { mediaServerProvider } from './media/media-service.ts';
+import { Registrations } from './registration.ts';
+import { createThrottles, LoginGuard, type Throttles } from './throttle.ts';
+
+/**
+ * The composition root: every process-wide object is made here, once, and
+ * wired to the others. Pages, hooks and the socket namespaces take what they
+ * need from `platform()`; nothing else keeps process-wide state.
+ */
+export type Platform = {
+	config: ServerConfig;
+	db: Db;
+	/** Connected when REDIS_URL is set; commands and publishing. */
+	redis: RedisClient | null;
+	events: EventBus;
+	/** Validated sessions, cached until an event ends or changes them. */
+	sessions: SessionCache;
+	/** The facts class access is decided from, cached until an event changes them. */
+	accessFacts: CachedAccessFacts;
+	registrations: Registrations;
+	lifecycle: ClassLifecycle;
+	throttles: Throttles;
+	loginGuard: LoginGuard;
+	media: () => Promise<MediaServer>;
+	/** The socket.io server, once startRealtime has attached it. */
+	realtime: Server | null;
+	materials: Materials;
+	/** Queues class emails from domain events and sends them (started by hooks init). */
+	classEmails: ClassEmails;
+	/** Records live and replay attendance (started by hooks init). */
+	attendance: Attendance;
+	/** Stops what hooks init started: the mail sender, attendance, the reserved seat sweep. */
+	stop: () => Promise<void>;
+};
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+// One per process. The SvelteKit bundle and modules loaded beside it (dev
+// server, tests of the build) must share it: two PGlite instances on one
+// data folder corrupt it.
+const PLATFORM_KEY = Symbol.for('taxpayer-classroom.platform');
+// server.js (or the dev plugin in vite.config.ts) leaves the HTTP server here.
+const HTTP_SERVER_KEY = Symbol.for('taxpayer-classroom.httpServer');
+type Holder = { [PLATFORM_KEY]?: Promise<Platform>; [HTTP_SERVER_KEY]?: HttpServer };
+
+async function createPlatform(): Promise<Platform> {
+	const config = readServerConfig();
+	const db = await createDb(config.env);
+	let redis: RedisClient | null = null;
+	let events = EventBus.local();
+	if (config.env.REDIS_URL) {
+		redis = createClient({ url: config.env.REDIS_URL });
+		const subscriber = redis.duplicate();
+		await Promise.all([redis.connect(), subscriber.connect()]);
+		events = await EventBus.overRedis(redis, subscriber);
+	}
+	const registrations = new Registrations(db, events);
+	const throttles = createThrottles({
+		redis,
+		policies: {
+			loginAccount: {
+				points: config.env.LOGIN_MAX_FAILURES,
+				durationSeconds: config.env.LOGIN_LOCKOUT_SECONDS
+			}
+		}
+	});
+	const { env } = config;
+	const classEmails = new ClassEmails(db, events, {
+		site: { origin: env.ORIGIN ?? `http://localhost:${env.PORT}`, from: env.MAIL_FROM },
+		transport: ClassEmails.transportFor(env.SMTP_URL)
+	});
+	const attendance = new Attendance(db, events);
+	return {
+		config,
+		db,
+		redis,
+		events,
+		sessions: new SessionCache(db, events, config.env.SESSION_DAYS),
+		accessFacts: new CachedAccessFacts(db, events),
+		registrations,
+		lifecycle: new ClassLifecycle(db, events, registrations),
+		throttles,
+		loginGuard: new LoginGuard(throttles),
+		media: mediaServerProvider(config.media),
+		realtime: null,
+		materials: new Materials(db, {
+			dir: env.MATERIALS_DIR,
+			maxBytes: Math.round(env.MATERIALS_MAX_MB * 1024 * 1024)
+		}),
+		classEmails,
+		attendance,
+		stop: async () => {
+			registrations.stop();
+			await Promise.all([classEmails.stop(), attendance.stop()]);
+		}
+	};
+}
+
+export function platform(): Promise<Platform> {
+	const holder = globalThis as Holder;
+	holder[PLATFORM_KEY] ??= createPlatform();
+	return holder[PLATFORM_KEY];
+}
+
+export async function getDb(): Promise<Db> {
+	return (await platform()).db;
+}
+
+/** The HTTP server that server.js (or the dev server) runs, if any. */
+export function sharedHttpServer(): HttpServer | undefined {
+	return (globalThis as Holder)[HTTP_SERVER_KEY];
+}

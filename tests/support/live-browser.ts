@@ -1,0 +1,123 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ACCOUNTS, loginCookie } from './live.ts';
+
+/**
+ * Signed-in Chromium pages for the live-class browser tests, each in its own
+ * context (its own cookies, like separate people), recording its peer
+ * connections so tests can read decoding stats, and collecting CSP violations
+ * and page errors.
+ */
+export class Audience {
+	readonly #contexts: BrowserContext[] = [];
+	readonly #cookies = new Map<string, string>();
+	/** CSP violations and uncaught page errors, per account. */
+	readonly problems: string[] = [];
+
+	constructor(
+		readonly browser: Browser,
+		readonly baseUrl: () => string
+	) {}
+
+	async cookie(account: keyof typeof ACCOUNTS): Promise<string> {
+		let cookie = this.#cookies.get(account);
+		if (!cookie) {
+			cookie = await loginCookie(this.baseUrl(), ACCOUNTS[account]);
+			this.#cookies.set(account, cookie);
+		}
+		return cookie;
+	}
+
+	/** A page of its own for `account` (null: signed out); `init` runs before every document. */
+	async as(account: keyof typeof ACCOUNTS | null, init?: () => void): Promise<Page> {
+		const context = await this.browser.newContext({ locale: 'zh-CN' });
+		this.#contexts.push(context);
+		if (account) {
+			const [name, value] = (await this.cookie(account)).split('=') as [string, string];
+			await context.addCookies([{ name, value, url: this.baseUrl() }]);
+		}
+		await context.addInitScript(recordPeerConnections);
+		await context.addInitScript(reportCspViolations);
+		if (init) await context.addInitScript(init);
+		return this.watch(await context.newPage(), account ?? 'anonymous');
+	}
+
+	/** Another tab in the same browser (same cookies) as `page`. */
+	async tab(page: Page, label: string): Promise<Page> {
+		return this.watch(await page.context().newPage(), label);
+	}
+
+	watch(page: Page, label: string): Page {
+		page.on('pageerror', (err) => this.problems.push(`[${label}] page error: ${err.message}`));
+		page.on('console', (msg) => {
+			if (msg.text().startsWith('CSP violation')) this.problems.push(`[${label}] ${msg.text()}`);
+		});
+		return page;
+	}
+
+	async close(): Promise<void> {
+		for (const c of this.#contexts) await c.close().catch(() => undefined);
+	}
+}
+
+/** Records every RTCPeerConnection the page makes, to read its stats (an init script). */
+export function recordPeerConnections() {
+	const w = window as unknown as { __pcs: RTCPeerConnection[] };
+	w.__pcs = [];
+	const Original = window.RTCPeerConnection;
+	window.RTCPeerConnection = class extends Original {
+		constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+			super(...args);
+			w.__pcs.push(this);
+		}
+	};
+}
+
+/** Logs each Content-Security-Policy violation where the test collects it. */
+function reportCspViolations() {
+	document.addEventListener('securitypolicyviolation', (e) => {
+		console.log(
+			`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`
+		);
+	});
+}
+
+export type Playback = { frames: number; audioBytes: number; width: number; height: number };
+
+/** Decoding stats of the page's open peer connections, plus the <video>'s size. */
+export function playback(page: Page): Promise<Playback> {
+	return page.evaluate(async () => {
+		const result = { frames: 0, audioBytes: 0, width: 0, height: 0 };
+		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+			if (pc.connectionState === 'closed') continue;
+			(await pc.getStats()).forEach((s) => {
+				if (s.type !== 'inbound-rtp') return;
+				if (s.kind === 'video') {
+					result.frames += s.framesDecoded ?? 0;
+					result.height = s.frameHeight ?? result.height;
+				}
+				if (s.kind === 'audio') result.audioBytes += s.bytesReceived ?? 0;
+			});
+		}
+		result.width = document.querySelector('video')?.videoWidth ?? 0;
+		return result;
+	});
+}
+
+/** Waits until the page decodes more frames than `after` (default: any). */
+export async function decodesBeyond(page: Page, after = 0, timeout = 15_000): Promise<Playback> {
+	let last: Playback | undefined;
+	await expect
+		.poll(async () => (last = await playback(page)).frames, { timeout, interval: 100 })
+		.toBeGreaterThan(after);
+	return last!;
+}
+
+/** Decoding now: frames advance past what the page had decoded so far. */
+export async function decoding(page: Page, timeout?: number): Promise<Playback> {
+	const first = await decodesBeyond(page, 0, timeout);
+	return decodesBeyond(page, first.frames, timeout);
+}
+
+/** The page's first live region (the player's or the studio's state line). */
+export const statusOf = (page: Page) => page.getByRole('status').first();
