@@ -1,35 +1,48 @@
 /**
- * Recording cost bench (loopback only, bounded): CPU and memory of 1 and 4
- * simultaneous classes while live, unrecorded vs recorded (RTP copy into
- * Matroska), in the same run; then the finalization time of a synthesized
- * 10-minute class. See README.md.
+ * Recording bench (loopback only, bounded). Everything is measured in the
+ * same run, on the same input, for our HLS packager against today's path
+ * (RTP copied into Matroska, re-encoded when the class ends):
  *
- *   npx tsx bench/recording/run.ts [--seconds 20] [--finalize-minutes 10]
+ * 1. CPU and memory while live, 1 and 4 classes: unrecorded, HLS, Matroska.
+ * 2. A 10- and a 60-minute class, each as both recorders leave it on disk
+ *    (from the same source): from the end of the class to a playable replay,
+ *    and to the MP4. A re-encode past --budget seconds is stopped and
+ *    projected from its progress.
+ *
+ *   npx tsx bench/recording/run.ts [--seconds 20] [--minutes 10,60] [--budget 600]
+ *
+ * See README.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import {
 	ClassRecorder,
 	createMediaServer,
 	finalizeRecording,
+	finishHlsStream,
 	PortAllocator,
-	writeManifest,
+	probe,
+	remuxHlsToMp4,
 	type ClassRoom,
-	type MediaServer,
-	type RecordingManifest
+	type MediaServer
 } from '../../media-server/src/index.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-	const i = args.indexOf(`--${name}`);
-	return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 20);
-const FINALIZE_MINUTES = arg('finalize-minutes', 10);
+const { values: args } = parseArgs({
+	options: {
+		seconds: { type: 'string', default: '20' },
+		minutes: { type: 'string', default: '10,60' },
+		budget: { type: 'string', default: '600' }
+	}
+});
+const SECONDS = Number(args.seconds);
+const MINUTES = args.minutes.split(',').map(Number);
+const BUDGET = Number(args.budget);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-recording-'));
 const CLK = 100; // USER_HZ on Linux
+const log = (line: string) => console.log(`[recording] ${line}`);
 
 function ffmpeg(argv: string[]): void {
 	execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...argv], {
@@ -37,14 +50,20 @@ function ffmpeg(argv: string[]): void {
 	});
 }
 
-/** A 30 s VP8 640x480 + Opus clip, published in a loop with -c copy (publishers cost ~nothing). */
+/**
+ * 30 s of H.264 constrained baseline 640x480 30 fps ~1.2 Mbit/s in MPEG-TS
+ * (parameter sets before every key frame, as a browser sends them; a key frame
+ * a second, as the packager asks the browser for) + Opus 64 kbit/s; published
+ * in a loop with -c copy, so the publisher costs next to nothing.
+ */
 function sourceClip(): string {
-	const file = path.join(work, 'source.webm');
+	const file = path.join(work, 'source.ts');
 	ffmpeg([
 		'-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30',
 		'-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-		'-t', '30', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1200k',
-		'-g', '60', '-c:a', 'libopus', '-ac', '2', '-b:a', '64k', file
+		'-t', '30', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'baseline',
+		'-pix_fmt', 'yuv420p', '-b:v', '1200k', '-maxrate', '1200k', '-bufsize', '1200k',
+		'-g', '30', '-bf', '0', '-c:a', 'libopus', '-ac', '2', '-b:a', '64k', file
 	]); // prettier-ignore
 	return file;
 }
@@ -66,7 +85,12 @@ async function publish(room: ClassRoom, clip: string): Promise<ChildProcess> {
 			rtpParameters: {
 				codecs: [
 					kind === 'video'
-						? { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }
+						? {
+								mimeType: 'video/H264',
+								payloadType: 102,
+								clockRate: 90000,
+								parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' }
+							}
 						: { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }
 				],
 				encodings: [{ ssrc: ssrcs[kind] }]
@@ -81,7 +105,7 @@ async function publish(room: ClassRoom, clip: string): Promise<ChildProcess> {
 		'ffmpeg',
 		[
 			'-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip,
-			'-map', '0:v', '-c', 'copy', '-payload_type', '101', '-ssrc', String(ssrcs.video), '-f', 'rtp', url(v),
+			'-map', '0:v', '-c', 'copy', '-payload_type', '102', '-ssrc', String(ssrcs.video), '-f', 'rtp', url(v),
 			'-map', '0:a', '-c', 'copy', '-payload_type', '100', '-ssrc', String(ssrcs.audio), '-f', 'rtp', url(a)
 		], // prettier-ignore
 		{ stdio: ['ignore', 'ignore', 'inherit'] }
@@ -143,26 +167,24 @@ async function measure(pids: () => number[], seconds: number): Promise<Sample> {
 	};
 }
 
-async function livePhase(
-	server: MediaServer,
-	clip: string,
-	classes: number,
-	record: boolean
-): Promise<Record<string, unknown>> {
+type Mode = 'none' | 'hls' | 'matroska';
+
+async function livePhase(server: MediaServer, clip: string, classes: number, mode: Mode) {
 	const publishers: ChildProcess[] = [];
 	const recorders: ClassRecorder[] = [];
 	const rooms: ClassRoom[] = [];
 	const ports = new PortAllocator(47000, 47999);
 	for (let i = 0; i < classes; i++) {
-		const room = await server.getOrCreateRoom(`bench-${classes}-${record}-${i}`);
+		const room = await server.getOrCreateRoom(`bench-${classes}-${mode}-${i}`);
 		rooms.push(room);
 		publishers.push(await publish(room, clip));
-		if (record) {
+		if (mode !== 'none') {
 			recorders.push(
 				await ClassRecorder.start(room, {
 					recordingId: `r${i}`,
-					dir: path.join(work, `live-${classes}-${i}`),
-					ports
+					dir: path.join(work, `live-${classes}-${mode}-${i}`),
+					ports,
+					hls: mode === 'hls'
 				})
 			);
 		}
@@ -175,74 +197,161 @@ async function livePhase(
 		measure(recorderPids, SECONDS),
 		measure(() => [process.pid], SECONDS)
 	]);
+	for (const r of recorders) await r.stop();
 	let bytes = 0;
-	for (const r of recorders) {
-		await r.stop();
-		for (const s of r.manifest.segments) {
-			bytes += fs.statSync(path.join(work, `live-${classes}-${recorders.indexOf(r)}`, s.file)).size;
-		}
+	for (let i = 0; i < recorders.length; i++) {
+		bytes += Number(
+			execFileSync('du', ['-sb', path.join(work, `live-${classes}-${mode}-${i}`)])
+				.toString()
+				.split('\t')[0]
+		);
 	}
 	for (const p of publishers) p.kill('SIGKILL');
 	for (const room of rooms) room.close();
 	const result = {
 		classes,
-		recorded: record,
+		recorded: mode,
 		workerCpuPercent: workers.cpuPercent,
-		workerRssMb: workers.rssMb,
 		recorderFfmpegCpuPercent: ffmpegs.cpuPercent,
 		recorderFfmpegRssMb: ffmpegs.rssMb,
 		nodeCpuPercent: node.cpuPercent,
-		nodeRssMb: node.rssMb,
 		totalCpuPercent:
 			Math.round((workers.cpuPercent + ffmpegs.cpuPercent + node.cpuPercent) * 10) / 10,
-		recordedMbPerClassPerMinute: record
-			? Math.round((bytes / 1e6 / classes / (SECONDS + 3)) * 60 * 10) / 10
-			: null
+		diskMbPerClassPerMinute:
+			mode === 'none' ? null : Math.round((bytes / 1e6 / classes / (SECONDS + 3)) * 60 * 10) / 10
 	};
-	console.log(JSON.stringify(result));
+	log(JSON.stringify(result));
 	return result;
 }
 
-/** A 10-minute class as the recorder leaves it: camera, screen share, camera; VP8 + Opus in MKV. */
-function synthesizeClass(minutes: number): string {
-	const dir = path.join(work, 'ten-minutes');
-	fs.mkdirSync(dir);
-	const parts = [
-		{ seconds: minutes * 24, size: '640x480', rate: 30, src: 'testsrc2' },
-		{ seconds: minutes * 18, size: '1280x720', rate: 15, src: 'smptebars' },
-		{ seconds: minutes * 18, size: '640x480', rate: 30, src: 'testsrc2' }
-	];
+/** Kills this process's FFmpegs whose command line matches (a baseline past its budget). */
+function killChildren(pattern: RegExp): void {
+	for (const pid of childPids(process.pid, pattern)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * A class of `minutes` as each recorder leaves it on disk, from the same
+ * source: camera, screen share, camera (40/30/30 %), i.e. three HLS runs
+ * (H.264 copied, AAC) for ours and three Matroska segments (RTP copied) for
+ * today's path. Synthesized with FFmpeg at full speed: fed as RTP, the
+ * recorders follow the RTCP wall clock, so only real time would do, and an
+ * hour of that does not fit a bench.
+ */
+function synthesizeClass(clip: string, minutes: number) {
+	const dirs = {
+		hls: path.join(work, `hls-${minutes}`),
+		matroska: path.join(work, `mkv-${minutes}`)
+	};
+	const source = path.join(work, `source-${minutes}.ts`);
+	ffmpeg([
+		'-stream_loop',
+		'-1',
+		'-i',
+		clip,
+		'-map',
+		'0',
+		'-c',
+		'copy',
+		'-t',
+		String(minutes * 60),
+		source
+	]);
 	const t0 = Date.now() - minutes * 60_000;
-	let at = t0;
-	const manifest: RecordingManifest = {
+	const parts = [0.4, 0.3, 0.3].map((share) => share * minutes * 60);
+	const manifest = (format: 'hls' | 'mkv') => ({
 		version: 1,
 		classId: 'bench',
-		recordingId: 'bench',
+		recordingId: format,
 		startedAt: t0,
 		endedAt: t0 + minutes * 60_000,
-		segments: []
-	};
-	parts.forEach((p, i) => {
-		const file = `segment-000${i + 1}.mkv`;
-		ffmpeg([
-			'-f', 'lavfi', '-i', `${p.src}=size=${p.size}:rate=${p.rate}`,
-			'-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
-			'-t', String(p.seconds), '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8',
-			'-b:v', '1000k', '-c:a', 'libopus', '-ac', '2', '-b:a', '48k', path.join(dir, file)
-		]); // prettier-ignore
-		manifest.segments.push({
-			seq: i + 1,
-			file,
-			startedAt: at,
-			endedAt: at + p.seconds * 1000,
-			video: { producerId: `v${i}`, mimeType: 'video/VP8' },
-			audio: { producerId: 'a', mimeType: 'audio/opus' },
-			endReason: 'switched'
-		});
-		at += p.seconds * 1000;
+		segments: [] as Record<string, unknown>[]
 	});
-	fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-	return dir;
+	const hls = manifest('hls');
+	const mkv = manifest('mkv');
+	let offset = 0;
+	parts.forEach((seconds, i) => {
+		const name = String(i + 1).padStart(4, '0');
+		const range = ['-ss', String(offset), '-t', String(seconds), '-i', source];
+		const runDir = path.join(dirs.hls, `run-${name}`);
+		fs.mkdirSync(runDir, { recursive: true });
+		fs.mkdirSync(dirs.matroska, { recursive: true });
+		ffmpeg([
+			...range, '-map', '0', '-c:v', 'copy', '-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '96k', '-ar', '48000', '-ac', '2',
+			'-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', '-hls_playlist_type', 'event',
+			'-hls_segment_filename', path.join(runDir, 'seg-%05d.ts'), path.join(runDir, 'stream.m3u8')
+		]); // prettier-ignore
+		ffmpeg([...range, '-map', '0', '-c', 'copy', '-f', 'matroska', path.join(dirs.matroska, `segment-${name}.mkv`)]); // prettier-ignore
+		const common = {
+			seq: i + 1,
+			startedAt: t0 + offset * 1000,
+			endedAt: t0 + (offset + seconds) * 1000,
+			video: { producerId: `v${i}`, mimeType: 'video/H264' },
+			audio: { producerId: 'a', mimeType: 'audio/opus' },
+			endReason: i === 2 ? 'stopped' : 'switched'
+		};
+		hls.segments.push({ ...common, format: 'hls', file: `run-${name}/stream.m3u8` });
+		mkv.segments.push({ ...common, format: 'mkv', file: `segment-${name}.mkv` });
+		offset += seconds;
+	});
+	fs.writeFileSync(path.join(dirs.hls, 'manifest.json'), JSON.stringify(hls));
+	fs.writeFileSync(path.join(dirs.matroska, 'manifest.json'), JSON.stringify(mkv));
+	fs.rmSync(source);
+	return dirs;
+}
+
+/**
+ * From the end of the class: ours (HLS) to a playable replay (ENDLIST,
+ * poster) and to the remuxed MP4; today's path to its re-encoded MP4, which
+ * is also when its replay becomes playable. A re-encode past `budget`
+ * seconds is stopped and projected from its progress.
+ */
+async function endOfClass(clip: string, minutes: number, budget: number) {
+	const dirs = synthesizeClass(clip, minutes);
+	let t0 = Date.now();
+	const stream = await finishHlsStream(dirs.hls);
+	const playableMs = Date.now() - t0;
+	const mp4 = await remuxHlsToMp4(dirs.hls);
+	const mp4Ms = Date.now() - t0;
+	log(`${minutes} min, ours: playable after ${playableMs} ms, MP4 after ${mp4Ms} ms`);
+
+	t0 = Date.now();
+	let progress = 0;
+	const reencode = finalizeRecording(dirs.matroska, { onProgress: (p) => (progress = p) }).then(
+		(r) => r.durationSeconds
+	);
+	const outcome = await Promise.race([
+		reencode,
+		new Promise<null>((resolve) => setTimeout(() => resolve(null), budget * 1000))
+	]);
+	const elapsed = (Date.now() - t0) / 1000;
+	if (outcome === null) {
+		killChildren(/libx264|concat/);
+		reencode.catch(() => undefined);
+	}
+	const today =
+		outcome === null
+			? {
+					mp4Seconds: null,
+					stoppedAtSeconds: Math.round(elapsed),
+					progressPercent: progress,
+					projectedSeconds: progress > 0 ? Math.round(elapsed / (progress / 100)) : null
+				}
+			: { mp4Seconds: Math.round(elapsed * 10) / 10 };
+	log(`${minutes} min, today: ${JSON.stringify(today)}`);
+	const result = {
+		classMinutes: minutes,
+		ours: {
+			playableSeconds: playableMs / 1000,
+			mp4Seconds: mp4Ms / 1000,
+			streamSeconds: Math.round(stream.durationSeconds),
+			mp4DurationSeconds: Math.round(
+				(await probe(path.join(dirs.hls, mp4.file)))?.durationSeconds ?? 0
+			)
+		},
+		today
+	};
+	for (const dir of Object.values(dirs)) fs.rmSync(dir, { recursive: true, force: true });
+	return result;
 }
 
 async function main() {
@@ -250,8 +359,9 @@ async function main() {
 		when: new Date().toISOString(),
 		cpus: os.cpus().length,
 		cpuModel: os.cpus()[0]?.model,
+		loadAverage: os.loadavg(),
 		seconds: SECONDS,
-		live: [] as unknown[]
+		reencodeBudgetSeconds: BUDGET
 	};
 	const clip = sourceClip();
 	const server = await createMediaServer({
@@ -260,33 +370,43 @@ async function main() {
 		rtcMinPort: 46500,
 		rtcMaxPort: 46999
 	});
+	const live = [];
+	const classes = [];
 	try {
-		for (const classes of [1, 4]) {
-			for (const record of [false, true]) {
-				(results.live as unknown[]).push(await livePhase(server, clip, classes, record));
+		for (const n of [1, 4]) {
+			for (const mode of ['none', 'hls', 'matroska'] as const) {
+				live.push(await livePhase(server, clip, n, mode));
 			}
 		}
 	} finally {
 		await server.close();
 	}
+	for (const minutes of MINUTES) classes.push(await endOfClass(clip, minutes, BUDGET));
+	results.live = live;
+	results.endOfClass = classes;
 
-	const synthStart = Date.now();
-	const dir = synthesizeClass(FINALIZE_MINUTES);
-	console.log(`synthesized ${FINALIZE_MINUTES} min in ${Date.now() - synthStart} ms`);
-	await writeManifest(dir, JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
-	const progress: string[] = [];
-	const t0 = Date.now();
-	const result = await finalizeRecording(dir, {
-		onProgress: (p) => progress.push(`${p}%@${Math.round((Date.now() - t0) / 1000)}s`)
-	});
-	results.finalize = {
-		classMinutes: FINALIZE_MINUTES,
-		finalizeSeconds: Math.round((Date.now() - t0) / 100) / 10,
-		outputSeconds: Math.round(result.durationSeconds),
-		outputMb: Math.round(result.sizeBytes / 1e5) / 10,
-		progressSamples: progress.filter((_, i) => i % 10 === 0).join(' ')
-	};
-	console.log(JSON.stringify(results.finalize));
+	console.log('\nCPU while live (% of one core; recorder = its FFmpegs, plus the worker and Node)');
+	console.log(
+		'classes | recorded | worker | recorder FFmpeg | total | FFmpeg RSS | disk MB/min/class'
+	);
+	for (const r of live) {
+		console.log(
+			`${r.classes} | ${r.recorded} | ${r.workerCpuPercent} | ${r.recorderFfmpegCpuPercent} | ` +
+				`${r.totalCpuPercent} | ${r.recorderFfmpegRssMb} MB | ${r.diskMbPerClassPerMinute ?? '-'}`
+		);
+	}
+	console.log('\nEnd of class → playable replay, → MP4 (seconds): ours (HLS) vs today (re-encode)');
+	for (const c of classes) {
+		const today =
+			c.today.mp4Seconds !== null
+				? `${c.today.mp4Seconds} (both)`
+				: `> ${c.today.stoppedAtSeconds} (stopped at ${c.today.progressPercent} %, ` +
+					`projected ${c.today.projectedSeconds ?? '?'})`;
+		console.log(
+			`${c.classMinutes} min | ours ${c.ours.playableSeconds} → ${c.ours.mp4Seconds} ` +
+				`(stream ${c.ours.streamSeconds} s, MP4 ${c.ours.mp4DurationSeconds} s) | today ${today}`
+		);
+	}
 	const out = path.join('bench', 'results', `recording-${Date.now()}.json`);
 	fs.mkdirSync(path.dirname(out), { recursive: true });
 	fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

@@ -6,7 +6,17 @@ import type { MediaServerConfig } from './config.js';
 import type { MediaLogger } from './logger.js';
 import type { WorkerPool } from './worker-pool.js';
 
-export type PeerRole = 'publisher' | 'viewer';
+/**
+ * 'interpreter': a sign-language interpreter sending a camera beside the
+ * publisher; its producers are tagged appData.source 'interpreter' here, so
+ * viewers and the recorder can tell them apart whatever the client says.
+ */
+export type PeerRole = 'publisher' | 'interpreter' | 'viewer';
+
+/** appData.source of an interpreter's producer. */
+export const INTERPRETER_SOURCE = 'interpreter';
+
+const sends = (role: PeerRole) => role !== 'viewer';
 export type TransportDirection = 'send' | 'recv';
 
 const id = z.string().min(1).max(100);
@@ -49,6 +59,11 @@ const requestSchemas = {
 	pauseProducer: producerRef,
 	resumeProducer: producerRef,
 	closeProducer: producerRef,
+	/**
+	 * The publisher swapped what a producer carries (camera ⇄ screen) with
+	 * replaceTrack; the recorder starts a new part there.
+	 */
+	setProducerSource: z.object({ producerId: id, source: z.enum(['camera', 'screen']) }),
 	restartIce: z.object({ transportId: id })
 };
 
@@ -82,6 +97,7 @@ export interface MediaResponses {
 	pauseProducer: Record<string, never>;
 	resumeProducer: Record<string, never>;
 	closeProducer: Record<string, never>;
+	setProducerSource: Record<string, never>;
 	restartIce: { iceParameters: types.IceParameters };
 }
 
@@ -94,16 +110,24 @@ export class MediaRequestError extends Error {
 	override name = 'MediaRequestError';
 }
 
+/** The peer asked for more than one peer may hold; the room and others carry on. */
+export class MediaLimitError extends MediaRequestError {
+	override name = 'MediaLimitError';
+}
+
 export interface ProducerInfo {
 	id: string;
 	peerId: string;
 	kind: types.MediaKind;
+	/** The codec the producer sends, e.g. video/H264. */
+	mimeType: string;
 	paused: boolean;
 	appData: Record<string, unknown>;
 }
 
 export interface ProducerEvent {
-	type: 'added' | 'paused' | 'resumed' | 'closed';
+	/** 'source': the producer now carries another source (appData.source changed). */
+	type: 'added' | 'paused' | 'resumed' | 'closed' | 'source';
 	producer: ProducerInfo;
 }
 
@@ -194,6 +218,10 @@ interface Peer {
 	transports: Map<string, TransportEntry>;
 	producers: Map<string, types.Producer>;
 	consumers: Map<string, types.Consumer>;
+	/** Requests under way, counted against the peer's limits. */
+	pendingTransports: number;
+	pendingProducers: number;
+	consuming: Set<string>;
 }
 
 /**
@@ -256,7 +284,10 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 			role,
 			transports: new Map(),
 			producers: new Map(),
-			consumers: new Map()
+			consumers: new Map(),
+			pendingTransports: 0,
+			pendingProducers: 0,
+			consuming: new Set()
 		});
 	}
 
@@ -331,7 +362,7 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		const transports: Promise<TransportQuality>[] = [];
 		let publisherCount = 0;
 		for (const peer of this.#peers.values()) {
-			if (peer.role === 'publisher') publisherCount++;
+			if (sends(peer.role)) publisherCount++;
 			for (const entry of peer.transports.values()) transports.push(transportQuality(peer, entry));
 		}
 		return {
@@ -376,15 +407,29 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 			case 'createWebRtcTransport': {
 				const { direction, forceTcp } = data as MediaRequests['createWebRtcTransport'];
 				if (direction === 'send') this.#assertPublisher(peer);
-				const slot = await this.#slotFor(peer, direction);
-				const transport = await slot.router.createWebRtcTransport({
-					listenIps: [{ ip: this.#config.listenIp, announcedIp: this.#config.announcedIp }],
-					enableUdp: !forceTcp,
-					enableTcp: true,
-					preferUdp: true,
-					initialAvailableOutgoingBitrate: this.#config.initialAvailableOutgoingBitrate,
-					appData: { peerId: peer.id, direction }
-				});
+				this.#assertBelow(
+					peer,
+					this.#webRtcTransports(peer) + peer.pendingTransports,
+					sends(peer.role) ? this.#config.maxPublisherTransports : this.#config.maxViewerTransports,
+					'transports'
+				);
+				// Counted from here until it is listed, so a burst cannot slip past the limit.
+				peer.pendingTransports++;
+				let transport: types.WebRtcTransport;
+				try {
+					const slot = await this.#slotFor(peer, direction);
+					transport = await slot.router.createWebRtcTransport({
+						listenIps: [{ ip: this.#config.listenIp, announcedIp: this.#config.announcedIp }],
+						enableUdp: !forceTcp,
+						enableTcp: true,
+						preferUdp: true,
+						initialAvailableOutgoingBitrate: this.#config.initialAvailableOutgoingBitrate,
+						appData: { peerId: peer.id, direction }
+					});
+					this.#addTransport(peer, { type: 'webrtc', transport, direction });
+				} finally {
+					peer.pendingTransports--;
+				}
 				if (direction === 'send') {
 					await transport.setMaxIncomingBitrate(this.#config.maxIncomingBitrate);
 				}
@@ -393,7 +438,6 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 						this.#logger.warn('DTLS failed', { classId: this.classId, peerId: peer.id });
 					}
 				});
-				this.#addTransport(peer, { type: 'webrtc', transport, direction });
 				return {
 					id: transport.id,
 					iceParameters: transport.iceParameters,
@@ -412,14 +456,40 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 
 			case 'produce': {
 				this.#assertPublisher(peer);
+				this.#assertBelow(
+					peer,
+					peer.producers.size + peer.pendingProducers,
+					this.#config.maxPublisherProducers,
+					'producers'
+				);
 				const req = data as MediaRequests['produce'];
 				const entry = this.#transport(peer, req.transportId);
 				if (entry.direction !== 'send') throw new MediaRequestError('not a send transport');
-				const producer = await entry.transport.produce({
-					kind: req.kind,
-					rtpParameters: req.rtpParameters,
-					appData: { ...req.appData, peerId: peer.id }
-				});
+				// The interpreter sends a camera only (signing needs no microphone
+				// over the instructor's); only the interpreter is tagged as one.
+				const interpreting = peer.role === 'interpreter';
+				if (interpreting && req.kind !== 'video') {
+					throw new MediaRequestError('an interpreter sends video only');
+				}
+				if (!interpreting && req.appData?.source === INTERPRETER_SOURCE) {
+					throw new MediaRequestError('only the interpreter sends the interpreter source');
+				}
+				peer.pendingProducers++;
+				let producer: types.Producer;
+				try {
+					producer = await entry.transport.produce({
+						kind: req.kind,
+						rtpParameters: req.rtpParameters,
+						appData: {
+							...req.appData,
+							...(interpreting ? { source: INTERPRETER_SOURCE } : {}),
+							peerId: peer.id
+						}
+					});
+				} finally {
+					peer.pendingProducers--;
+				}
+				// Listed by #addProducer before its first await: counted without a gap.
 				transportIds.set(producer, entry.transport.id);
 				await this.#addProducer(peer, producer);
 				return { id: producer.id };
@@ -437,13 +507,27 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 				) {
 					throw new MediaRequestError(`cannot consume producer ${req.producerId}`);
 				}
+				// A browser needs one consumer per producer. (Server-side plain
+				// transports are exempt: the recorder overlaps two while it switches files.)
+				const limited = entry.type === 'webrtc';
+				if (
+					limited &&
+					(peer.consuming.has(req.producerId) || this.#webRtcConsumerOf(peer, req.producerId))
+				) {
+					throw new MediaLimitError(`already consuming producer ${req.producerId}`);
+				}
+				if (limited) peer.consuming.add(req.producerId);
 				// Paused until the client has its track ready, so the first
 				// keyframe is not lost (mediasoup's recommended flow).
-				const consumer = await entry.transport.consume({
-					producerId: req.producerId,
-					rtpCapabilities: req.rtpCapabilities,
-					paused: true
-				});
+				const consumer = await entry.transport
+					.consume({
+						producerId: req.producerId,
+						rtpCapabilities: req.rtpCapabilities,
+						paused: true
+					})
+					.finally(() => {
+						if (limited) peer.consuming.delete(req.producerId);
+					});
 				transportIds.set(consumer, entry.transport.id);
 				this.#addConsumer(peer, consumer);
 				return {
@@ -482,6 +566,20 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 			case 'closeProducer':
 				this.#ownProducer(peer, data).close();
 				return {};
+
+			case 'setProducerSource': {
+				const { source } = data as MediaRequests['setProducerSource'];
+				// A screen is the presenter's to share.
+				if (peer.role !== 'publisher') {
+					throw new MediaRequestError('only the publisher switches sources');
+				}
+				const producer = this.#ownProducer(peer, data);
+				if (producer.appData.source !== source) {
+					producer.appData.source = source;
+					this.emit('producer', { type: 'source', producer: producerInfo(producer, peer.id) });
+				}
+				return {};
+			}
 
 			case 'restartIce': {
 				const { transportId } = data as MediaRequests['restartIce'];
@@ -552,7 +650,7 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		if (peer.slot && this.#slots.includes(peer.slot)) return peer.slot;
 		// Publishers and anything that sends live on the origin router, where
 		// every producer is.
-		if (peer.role === 'publisher' || direction === 'send') {
+		if (sends(peer.role) || direction === 'send') {
 			peer.slot = this.#origin();
 			return peer.slot;
 		}
@@ -726,8 +824,28 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		return producer;
 	}
 
+	#webRtcTransports(peer: Peer): number {
+		let count = 0;
+		for (const entry of peer.transports.values()) if (entry.type === 'webrtc') count++;
+		return count;
+	}
+
+	#webRtcConsumerOf(peer: Peer, producerId: string): boolean {
+		for (const consumer of peer.consumers.values()) {
+			if (consumer.producerId !== producerId) continue;
+			if (peer.transports.get(transportIds.get(consumer) ?? '')?.type === 'webrtc') return true;
+		}
+		return false;
+	}
+
+	#assertBelow(peer: Peer, held: number, limit: number, what: string): void {
+		if (held >= limit) {
+			throw new MediaLimitError(`a ${peer.role} may hold at most ${limit} ${what}`);
+		}
+	}
+
 	#assertPublisher(peer: Peer): void {
-		if (peer.role !== 'publisher') throw new MediaRequestError('only publishers may send media');
+		if (!sends(peer.role)) throw new MediaRequestError('only publishers may send media');
 	}
 
 	#assertOpen(): void {
@@ -740,6 +858,7 @@ function producerInfo(producer: types.Producer, peerId: string): ProducerInfo {
 		id: producer.id,
 		peerId,
 		kind: producer.kind,
+		mimeType: producer.rtpParameters.codecs[0]?.mimeType ?? 'unknown',
 		paused: producer.paused,
 		appData: producer.appData
 	};

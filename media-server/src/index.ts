@@ -21,6 +21,7 @@ export {
 	mediaServerConfigFromEnv,
 	mediaServerConfigSchema,
 	parseMediaServerConfig,
+	webRtcViewerCapacity,
 	type MediaServerConfig,
 	type MediaServerConfigInput
 } from './config.js';

@@ -15,15 +15,26 @@ export interface TestPublisher {
 }
 
 /**
- * A publisher without a browser: FFmpeg encodes a test pattern (VP8) or a
- * tone (Opus) and sends RTP to a PlainTransport; mediasoup learns FFmpeg's
- * address from the first packet (comedia). FFmpeg ignores key frame requests,
- * so video carries a key frame every `keyFrameEvery` frames (15 fps).
+ * A publisher without a browser: FFmpeg encodes a test pattern (VP8, or H.264
+ * constrained baseline as the studio sends it) or a tone (Opus) and sends RTP
+ * to a PlainTransport; mediasoup learns FFmpeg's address from the first
+ * packet (comedia). FFmpeg ignores key frame requests, so video carries a key
+ * frame every `keyFrameEvery` frames (15 fps).
  */
 export async function startPublisher(
 	room: ClassRoom,
 	peerId: string,
-	{ kind = 'video', keyFrameEvery = 15 }: { kind?: 'audio' | 'video'; keyFrameEvery?: number } = {}
+	{
+		kind = 'video',
+		keyFrameEvery = 15,
+		codec = 'vp8',
+		size = '320x240'
+	}: {
+		kind?: 'audio' | 'video';
+		keyFrameEvery?: number;
+		codec?: 'vp8' | 'h264';
+		size?: string;
+	} = {}
 ): Promise<TestPublisher> {
 	if (!room.hasPeer(peerId)) room.join(peerId, 'publisher');
 	const transport = await room.createPlainTransport(peerId, {
@@ -32,7 +43,13 @@ export async function startPublisher(
 		rtcpMux: false
 	});
 	const ssrc = 1000 + Math.floor(Math.random() * 1_000_000);
-	const payloadType = kind === 'audio' ? 100 : 101;
+	const payloadType = kind === 'audio' ? 100 : codec === 'h264' ? 102 : 101;
+	const h264 = {
+		mimeType: 'video/H264',
+		payloadType,
+		clockRate: 90000,
+		parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' }
+	};
 	const { id: producerId } = await room.request(peerId, 'produce', {
 		transportId: transport.id,
 		kind,
@@ -40,7 +57,9 @@ export async function startPublisher(
 			codecs: [
 				kind === 'audio'
 					? { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2 }
-					: { mimeType: 'video/VP8', payloadType, clockRate: 90000 }
+					: codec === 'h264'
+						? h264
+						: { mimeType: 'video/VP8', payloadType, clockRate: 90000 }
 			],
 			encodings: [{ ssrc }]
 		},
@@ -49,14 +68,20 @@ export async function startPublisher(
 	const media =
 		kind === 'audio'
 			? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
-			: ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'];
-	const codec =
+			: ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=15`];
+	const encoder =
 		kind === 'audio'
 			? ['-c:a', 'libopus', '-ac', '2', '-b:a', '48k']
-			: [
-					...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k'],
-					...['-g', String(keyFrameEvery)]
-				];
+			: codec === 'h264'
+				? [
+						...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
+						...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-b:v', '300k', '-bf', '0'],
+						...['-g', String(keyFrameEvery)]
+					]
+				: [
+						...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k'],
+						...['-g', String(keyFrameEvery)]
+					];
 	const ffmpeg = spawn(
 		'ffmpeg',
 		[
@@ -65,7 +90,7 @@ export async function startPublisher(
 			'error',
 			'-re',
 			...media,
-			...codec,
+			...encoder,
 			'-payload_type',
 			String(payloadType),
 			'-ssrc',

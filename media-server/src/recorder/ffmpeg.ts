@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 export interface ProbeResult {
 	durationSeconds: number | null;
@@ -39,12 +40,14 @@ export async function probe(file: string, ffprobePath = 'ffprobe'): Promise<Prob
 
 /**
  * Runs FFmpeg with -progress on stdout and reports the output time reached,
- * in seconds. Rejects with the tail of stderr when FFmpeg fails.
+ * in seconds. Rejects with the tail of stderr when FFmpeg fails. `stdin`
+ * feeds `-i pipe:0`.
  */
 export function runFfmpeg(
 	args: string[],
 	onTime: (seconds: number) => void = () => {},
-	ffmpegPath = 'ffmpeg'
+	ffmpegPath = 'ffmpeg',
+	stdin?: Readable
 ): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(
@@ -59,11 +62,17 @@ export function runFfmpeg(
 				'pipe:1',
 				...args
 			],
-			{ stdio: ['ignore', 'pipe', 'pipe'] }
+			{ stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }
 		);
+		if (stdin && child.stdin) {
+			// FFmpeg may stop reading early (an error); that is reported by its exit.
+			child.stdin.on('error', () => undefined);
+			stdin.on('error', (error) => child.stdin?.destroy(error));
+			stdin.pipe(child.stdin);
+		}
 		let stderr = '';
 		let pending = '';
-		child.stdout.on('data', (d: Buffer) => {
+		child.stdout?.on('data', (d: Buffer) => {
 			pending += d.toString();
 			const lines = pending.split('\n');
 			pending = lines.pop() ?? '';
@@ -72,7 +81,7 @@ export function runFfmpeg(
 				if (match) onTime(Number(match[1]) / 1e6);
 			}
 		});
-		child.stderr.on('data', (d: Buffer) => {
+		child.stderr?.on('data', (d: Buffer) => {
 			stderr = (stderr + d.toString()).slice(-4000);
 		});
 		child.once('error', reject);
@@ -81,6 +90,28 @@ export function runFfmpeg(
 			else reject(new Error(`ffmpeg exited with ${code}: ${stderr.trim().slice(-1000)}`));
 		});
 	});
+}
+
+/** A JPEG frame of the video at `atSeconds`, 640 px wide; false when FFmpeg cannot make one. */
+export async function makePoster(
+	input: string,
+	output: string,
+	atSeconds: number,
+	ffmpegPath = 'ffmpeg'
+): Promise<boolean> {
+	try {
+		await runFfmpeg(
+			[
+				...['-ss', String(atSeconds), '-i', input],
+				...['-frames:v', '1', '-vf', 'scale=640:-2', '-q:v', '4', '-y', output]
+			],
+			undefined,
+			ffmpegPath
+		);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {

@@ -1,16 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { probe, runFfmpeg } from './ffmpeg.js';
+import { makePoster, probe, runFfmpeg } from './ffmpeg.js';
+import { isHlsOnly, readRuns, type HlsRun } from './hls.js';
 import { readManifest, type RecordingManifest, type RecordingSegmentInfo } from './manifest.js';
-
-/** Where a stretch of live (wall-clock) time landed in the finished video. */
-export interface TimelineEntry {
-	/** Ms after the recording started. */
-	wallStartMs: number;
-	/** Seconds into the finished video. */
-	videoStart: number;
-	durationSeconds: number;
-}
+import {
+	POSTER_FILE,
+	REPLAY_FILE,
+	remuxHlsToMp4,
+	runStream,
+	type TimelineEntry
+} from './replay-hls.js';
 
 export interface FinalizeResult {
 	/** File names inside the recording folder. */
@@ -37,16 +36,14 @@ export interface FinalizeOptions {
 	now?: number;
 }
 
-export const REPLAY_FILE = 'replay.mp4';
-export const POSTER_FILE = 'poster.jpg';
-
 /**
- * Turns a recording folder (manifest + Matroska segments copied from RTP)
- * into one MP4 (H.264 High/AAC, +faststart) that plays in every browser, plus
- * a poster. Each segment is re-encoded to the same size, frame rate and audio
- * layout (a missing track becomes black or silence), then the pieces are
- * joined without another encode. Unreadable segments are skipped, so what
- * survived a crash still becomes a replay.
+ * Turns a recording folder into one MP4 that plays in every browser, plus a
+ * poster. An HLS recording (an H.264 class) is remuxed, nothing re-encoded.
+ * Otherwise (VP8, or a class that changed codec) each segment is re-encoded
+ * to the same size, frame rate and audio layout (H.264 High/AAC; a missing
+ * track becomes black or silence), then the pieces are joined without
+ * another encode. Unreadable segments are skipped, so what survived a crash
+ * still becomes a replay.
  */
 export async function finalizeRecording(
 	dir: string,
@@ -54,6 +51,41 @@ export async function finalizeRecording(
 ): Promise<FinalizeResult> {
 	const manifest = await readManifest(dir);
 	if (!manifest) throw new Error(`no recording manifest in ${dir}`);
+	if (isHlsOnly(manifest.segments)) return remuxFinalize(dir, options);
+	return reencodeFinalize(dir, manifest, options);
+}
+
+async function remuxFinalize(dir: string, options: FinalizeOptions): Promise<FinalizeResult> {
+	const report = throttle(options.onProgress ?? (() => {}));
+	const result = await remuxHlsToMp4(dir, {
+		onProgress: (p) => report(Math.min(p, 97)),
+		ffmpegPath: options.ffmpegPath
+	});
+	const poster = path.join(dir, POSTER_FILE);
+	const hasPoster =
+		(await fs.stat(poster).catch(() => null)) !== null ||
+		(await makePoster(
+			path.join(dir, result.file),
+			poster,
+			Math.min(5, result.durationSeconds / 3),
+			options.ffmpegPath
+		));
+	report(100);
+	return {
+		file: result.file,
+		poster: hasPoster ? POSTER_FILE : null,
+		durationSeconds: result.durationSeconds,
+		sizeBytes: result.sizeBytes,
+		timeline: result.timeline,
+		skipped: []
+	};
+}
+
+async function reencodeFinalize(
+	dir: string,
+	manifest: RecordingManifest,
+	options: FinalizeOptions
+): Promise<FinalizeResult> {
 	const o = {
 		ffmpegPath: 'ffmpeg',
 		ffprobePath: 'ffprobe',
@@ -72,9 +104,21 @@ export async function finalizeRecording(
 		hasVideo: boolean;
 		hasAudio: boolean;
 		estimate: number;
+		run?: HlsRun;
 	}[] = [];
 	const skipped: number[] = [];
+	const runs = new Map((await readRuns(dir, manifest)).map((run) => [run.seq, run]));
 	for (const segment of manifest.segments) {
+		if (segment.format === 'hls') {
+			// HLS runs always carry both tracks (a paused one is black or silent).
+			const run = runs.get(segment.seq);
+			if (!run) skipped.push(segment.seq);
+			else {
+				const estimate = run.segments.reduce((sum, s) => sum + s.duration, 0);
+				inputs.push({ segment, hasVideo: true, hasAudio: true, estimate, run });
+			}
+			continue;
+		}
 		const file = path.join(dir, segment.file);
 		const stat = await fs.stat(file).catch(() => null);
 		const info = stat && stat.size > 0 ? await probe(file, o.ffprobePath) : null;
@@ -97,9 +141,15 @@ export async function finalizeRecording(
 		const out = path.join(dir, `part-${String(input.segment.seq).padStart(4, '0')}.mp4`);
 		try {
 			await runFfmpeg(
-				normalizeArgs(path.join(dir, input.segment.file), out, input, o),
+				normalizeArgs(
+					input.run ? ['-f', 'mpegts', '-i', 'pipe:0'] : ['-i', path.join(dir, input.segment.file)],
+					out,
+					input,
+					o
+				),
 				(t) => report((90 * (done + Math.min(t, input.estimate))) / total),
-				o.ffmpegPath
+				o.ffmpegPath,
+				input.run ? runStream(dir, input.run) : undefined
 			);
 			const duration = (await probe(out, o.ffprobePath))?.durationSeconds ?? 0;
 			if (duration > 0.05) parts.push({ file: out, segment: input.segment, duration });
@@ -146,29 +196,14 @@ export async function finalizeRecording(
 	report(97);
 
 	const durationSeconds = (await probe(output, o.ffprobePath))?.durationSeconds ?? partsTotal;
-	let poster: string | null = path.join(dir, POSTER_FILE);
-	try {
-		await runFfmpeg(
-			[
-				'-ss',
-				String(Math.min(5, durationSeconds / 3)),
-				'-i',
-				output,
-				'-frames:v',
-				'1',
-				'-vf',
-				'scale=640:-2',
-				'-q:v',
-				'4',
-				'-y',
-				poster
-			],
-			undefined,
-			o.ffmpegPath
-		);
-	} catch {
-		poster = null;
-	}
+	const poster = (await makePoster(
+		output,
+		path.join(dir, POSTER_FILE),
+		Math.min(5, durationSeconds / 3),
+		o.ffmpegPath
+	))
+		? POSTER_FILE
+		: null;
 
 	const timeline: TimelineEntry[] = [];
 	let videoStart = 0;
@@ -186,7 +221,7 @@ export async function finalizeRecording(
 	report(100);
 	return {
 		file: REPLAY_FILE,
-		poster: poster ? POSTER_FILE : null,
+		poster,
 		durationSeconds,
 		sizeBytes: size,
 		timeline,
@@ -195,13 +230,13 @@ export async function finalizeRecording(
 }
 
 function normalizeArgs(
-	input: string,
+	input: string[],
 	output: string,
 	what: { hasVideo: boolean; hasAudio: boolean },
 	o: { width: number; height: number; fps: number; preset: string }
 ): string[] {
 	const { width: w, height: h, fps } = o;
-	const args = ['-fflags', '+genpts', '-i', input];
+	const args = ['-fflags', '+genpts', ...input];
 	let next = 1;
 	let videoInput = '0:v:0';
 	let audioInput = '0:a:0';
@@ -296,4 +331,4 @@ export function videoTimeAt(timeline: TimelineEntry[], wallMs: number): number {
 	return last ? last.videoStart + last.durationSeconds : 0;
 }
 
-export type { RecordingManifest };
+export { POSTER_FILE, REPLAY_FILE, type TimelineEntry };

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 
-export { ClassRecorder, pickSources } from './recorder.js';
+export {
+	ClassRecorder,
+	closeInterruptedSegments,
+	pickInterpreter,
+	pickSources
+} from './recorder.js';
+export {
+	compositeInterpreter,
+	INTERPRETER_DIR,
+	WITH_INTERPRETER_FILE,
+	type CompositeOptions
+} from './interpreter.js';
 export type { ClassRecorderEvents, ClassRecorderOptions } from './recorder.js';
 export {
 	finalizeRecording,
@@ -11,7 +22,27 @@ export {
 	type FinalizeResult,
 	type TimelineEntry
 } from './finalize.js';
-export { probe, runFfmpeg, type ProbeResult } from './ffmpeg.js';
+export { makePoster, probe, runFfmpeg, type ProbeResult } from './ffmpeg.js';
+export {
+	EVENT_PLAYLIST,
+	LIVE_PLAYLIST,
+	hlsTimeline,
+	isHlsOnly,
+	parseMediaPlaylist,
+	readRuns,
+	renderEventPlaylist,
+	renderLivePlaylist,
+	streamSeconds,
+	writePlaylists,
+	type HlsRun,
+	type HlsSegment
+} from './hls.js';
+export {
+	finishHlsStream,
+	remuxHlsToMp4,
+	type FinishedStream,
+	type RemuxResult
+} from './replay-hls.js';
 export {
 	MANIFEST_FILE,
 	readManifest,
@@ -39,8 +70,14 @@ export type RecordingConfig = z.output<typeof recordingConfigSchema>;
 
 /** Reads MEDIA_RECORDING_MIN_PORT / MEDIA_RECORDING_MAX_PORT (unset keeps 50000-50999). */
 export function recordingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RecordingConfig {
-	return recordingConfigSchema.parse({
+	const parsed = recordingConfigSchema.safeParse({
 		minPort: env.MEDIA_RECORDING_MIN_PORT || undefined,
 		maxPort: env.MEDIA_RECORDING_MAX_PORT || undefined
 	});
+	if (parsed.success) return parsed.data;
+	const names = { minPort: 'MEDIA_RECORDING_MIN_PORT', maxPort: 'MEDIA_RECORDING_MAX_PORT' };
+	const problems = parsed.error.issues.map(
+		(issue) => `${names[issue.path[0] as keyof typeof names] ?? ''}: ${issue.message}`
+	);
+	throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }

@@ -13,8 +13,16 @@ export interface SegmentTrack {
 
 export interface RecordingSegmentInfo {
 	seq: number;
-	/** File name inside the recording folder. */
+	/**
+	 * 'mkv': RTP copied into one Matroska file (VP8, re-encoded at the end).
+	 * 'hls': an HLS run (H.264 copied, AAC) in its own folder. Absent in
+	 * manifests written before HLS, which were all Matroska.
+	 */
+	format?: 'mkv' | 'hls';
+	/** Inside the recording folder: the .mkv, or the run's own playlist. */
 	file: string;
+	/** FFmpeg's process id, so recovery can stop one a crashed server left running. */
+	pid?: number;
 	/** Epoch ms when media started flowing to FFmpeg. */
 	startedAt: number;
 	/** Epoch ms; null while recording (or if the process died). */
