@@ -20,7 +20,7 @@
  * accounts once joined); the asker is a second account. Rate limits are lifted
  * for the asker, everything else is the production code path.
  *
- * Run: [DATABASE_URL=postgresql://...] npx tsx bench/qa-fanout/run.ts [--sizes 1000,5000] [--latency 30] [--burst 300] [--window 16]
+ * Run: [DATABASE_URL=postgresql://...] npx tsx bench/qa-fanout/run.ts [--sizes 1000,2000,5000] [--latency 30] [--burst 300] [--window 16]
  */
 import { execFileSync, fork, type ChildProcess, type Serializable } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -35,10 +35,15 @@ import { Server } from 'socket.io';
 import { createSession } from '../../src/lib/server/auth/session.ts';
 import { createDb } from '../../src/lib/server/db/client.ts';
 import { registerQaNamespace } from '../../src/lib/server/qa/namespace.ts';
+import { SessionCache } from '../../src/lib/server/auth/session-cache.ts';
+import { CachedAccessFacts } from '../../src/lib/server/class-access.ts';
+import { EventBus } from '../../src/lib/server/events.ts';
+import { SocketSessions } from '../../src/lib/server/realtime/socket-sessions.ts';
+import { createThrottles } from '../../src/lib/server/throttle.ts';
 
 const { values: args } = parseArgs({
 	options: {
-		sizes: { type: 'string', default: '1000,5000' },
+		sizes: { type: 'string', default: '1000,2000,5000' },
 		latency: { type: 'string', default: '30' },
 		burst: { type: 'string', default: '300' },
 		window: { type: 'string', default: '16' }
@@ -126,10 +131,16 @@ const askerCookie = `tc_session=${(await createSession(db, asker!.id, 1)).token}
 // --- server: the Q&A namespace, plus a bare broadcast namespace for comparison ---
 const http = createServer();
 const io = new Server(http, { serveClient: false, pingTimeout: 120_000, pingInterval: 60_000 });
+const events = EventBus.local();
+const unlimited = { points: 1_000_000_000, durationSeconds: 60 };
 registerQaNamespace(io, {
-	getDb: async () => db,
-	sessionDays: 1,
-	limits: { questionsPerMinute: 1_000_000_000, votesPerMinute: 1_000_000_000 }
+	db,
+	accessFacts: new CachedAccessFacts(db, events),
+	events,
+	sessions: new SocketSessions({ db, events, sessions: new SessionCache(db, events, 1) }),
+	throttles: createThrottles({
+		policies: { qaJoin: unlimited, qaQuestion: unlimited, qaVote: unlimited }
+	})
 });
 const raw = io.of('/raw');
 raw.on('connection', (socket) => {

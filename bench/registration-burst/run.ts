@@ -17,25 +17,31 @@
  *        [--db pglite|postgres|both] [--concurrency N] [--timeout 120] [--keep]
  *        [--pg-url postgresql://root@127.0.0.1:5432/postgres] [--cpu-prof <dir>]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { openPGlite } from '../../src/lib/server/db/adapter.ts';
-import { createDb, type Db } from '../../src/lib/server/db/client.ts';
-import { PrismaClient, type Prisma } from '../../src/lib/server/db/generated/client.ts';
 import {
 	generateSessionToken,
 	SESSION_COOKIE,
 	sessionIdFromToken
 } from '../../src/lib/server/auth/session.ts';
+import {
+	benchDatabase,
+	databaseKinds,
+	DEFAULT_PG_URL,
+	freePort,
+	log,
+	percentile,
+	requireBuild,
+	startServer,
+	stopServer,
+	table,
+	type BenchDatabase,
+	type Kind
+} from '../support/app.ts';
 
 const { values: args } = parseArgs({
 	options: {
@@ -44,7 +50,7 @@ const { values: args } = parseArgs({
 		db: { type: 'string', default: 'both' },
 		concurrency: { type: 'string' },
 		timeout: { type: 'string', default: '120' },
-		'pg-url': { type: 'string', default: 'postgresql://root@127.0.0.1:5432/postgres' },
+		'pg-url': { type: 'string', default: DEFAULT_PG_URL },
 		keep: { type: 'boolean', default: false },
 		'cpu-prof': { type: 'string' }
 	}
@@ -53,31 +59,13 @@ const N = Number(args.n);
 const SEATS = Number(args.seats);
 const CONCURRENCY = Number(args.concurrency ?? args.n);
 const TIMEOUT_MS = Number(args.timeout) * 1000;
-const KINDS = args.db === 'both' ? (['pglite', 'postgres'] as const) : [args.db];
+const KINDS = databaseKinds(args.db);
 if (!Number.isInteger(N) || N < 1 || !Number.isInteger(SEATS) || SEATS < 1) {
 	throw new Error('--n and --seats must be positive integers');
 }
 if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1)
 	throw new Error('--concurrency: integer >= 1');
-for (const kind of KINDS) {
-	if (kind !== 'pglite' && kind !== 'postgres')
-		throw new Error(`--db ${kind}: pglite|postgres|both`);
-}
-const ROOT = path.resolve(import.meta.dirname, '../..');
-if (!fs.existsSync(path.join(ROOT, 'build/handler.js'))) {
-	throw new Error('No production build: run `npm run build` first.');
-}
-
-type Kind = 'pglite' | 'postgres';
-// pglite-prisma-adapter is built against another copy of driver-adapter-utils; same interface.
-type AdapterFactory = NonNullable<Prisma.PrismaClientOptions['adapter']>;
-type Target = {
-	kind: Kind;
-	/** Environment for `prisma migrate deploy` and for the server. */
-	env: { DATABASE_URL: string; PGLITE_DIR: string };
-	open: () => Promise<{ db: Db; close: () => Promise<void> }>;
-	cleanup: () => Promise<void>;
-};
+requireBuild();
 
 type Result = {
 	kind: Kind;
@@ -90,67 +78,12 @@ type Result = {
 	httpErrors: number;
 	told: { CONFIRMED: number; WAITLISTED: number; refused: number };
 	stored: { CONFIRMED: number; WAITLISTED: number; confirmedCount: number };
+	/** Of the first `seats` requests to reach the registration service, how many were confirmed. */
+	firstArrivalsConfirmed: number;
 	ok: boolean;
 };
 
-function log(message: string) {
-	console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-async function prepareTarget(kind: Kind): Promise<Target> {
-	if (kind === 'pglite') {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-bench-pglite-'));
-		return {
-			kind,
-			env: { DATABASE_URL: '', PGLITE_DIR: dir },
-			open: async () => {
-				const pglite = await openPGlite(dir);
-				// Our own PGlite handle: the adapter's dispose() leaves the instance open,
-				// and the server must find the folder free.
-				const adapter = new PrismaPGlite(pglite) as unknown as AdapterFactory;
-				const db: Db = new PrismaClient({ adapter });
-				return {
-					db,
-					close: async () => {
-						await db.$disconnect();
-						await pglite.close();
-					}
-				};
-			},
-			cleanup: async () => {
-				if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });
-				else log(`kept ${dir}`);
-			}
-		};
-	}
-	const admin = new pg.Client({ connectionString: args['pg-url'] });
-	await admin.connect();
-	const name = `tc_bench_${process.pid}_${Date.now()}`;
-	await admin.query(`CREATE DATABASE ${name}`);
-	const url = new URL(args['pg-url']!);
-	url.pathname = `/${name}`;
-	const env = { DATABASE_URL: url.toString(), PGLITE_DIR: '' };
-	return {
-		kind,
-		env,
-		open: async () => {
-			const db = await createDb(env);
-			return { db, close: () => db.$disconnect() };
-		},
-		cleanup: async () => {
-			if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-			else log(`kept database ${name}`);
-			await admin.end();
-		}
-	};
-}
-
-async function seed(target: Target) {
-	execFileSync('npx', ['prisma', 'migrate', 'deploy'], {
-		cwd: ROOT,
-		env: { ...process.env, ...target.env },
-		stdio: 'pipe'
-	});
+async function seed(target: BenchDatabase) {
 	const { db, close } = await target.open();
 	try {
 		// Sign-in is not what this measures: any string will do as password hash.
@@ -198,64 +131,6 @@ async function seed(target: Target) {
 	} finally {
 		await close();
 	}
-}
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const { port } = probe.address() as net.AddressInfo;
-			probe.close(() => resolve(port));
-		});
-	});
-}
-
-async function startServer(target: Target) {
-	const port = await freePort();
-	const env: NodeJS.ProcessEnv = {
-		...process.env,
-		...target.env,
-		PORT: String(port),
-		HOST: '127.0.0.1',
-		ORIGIN: `http://127.0.0.1:${port}`
-	};
-	// The in-process socket.io adapter: this bench is about registration.
-	delete env.REDIS_URL;
-	// --cpu-prof <dir>: V8 CPU profile of the server, written when it exits.
-	const profile = args['cpu-prof']
-		? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`]
-		: [];
-	const child = spawn(process.execPath, [...profile, 'src/server.js'], {
-		cwd: ROOT,
-		env,
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	let output = '';
-	child.stdout!.on('data', (d) => (output += d));
-	child.stderr!.on('data', (d) => (output += d));
-	const url = `http://127.0.0.1:${port}`;
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-		try {
-			if ((await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) })).ok) break;
-		} catch {
-			// Not listening yet.
-		}
-		if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-		await sleep(200);
-	}
-	return { port, url, child, output: () => output };
-}
-
-async function stopServer(child: ChildProcess) {
-	if (child.exitCode !== null) return;
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	child.kill('SIGTERM');
-	const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-	await exited;
-	clearTimeout(timer);
 }
 
 type Reply = {
@@ -341,17 +216,13 @@ async function burst(port: number, classId: string, tokens: string[]) {
 	return { replies, seconds };
 }
 
-function percentile(sorted: number[], p: number) {
-	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 async function runOne(kind: Kind): Promise<Result> {
 	log(`${kind}: preparing database (${N} users with sessions, one class with ${SEATS} seats)`);
-	const target = await prepareTarget(kind);
+	const target = await benchDatabase(kind, { pgUrl: args['pg-url'], keep: args.keep });
 	try {
 		const { classId, tokens } = await seed(target);
 		log(`${kind}: starting the production server`);
-		const server = await startServer(target);
+		const server = await startServer(target.env, { cpuProfileDir: args['cpu-prof'] });
 		let replies: Reply[];
 		let seconds: number;
 		try {
@@ -374,6 +245,7 @@ async function runOne(kind: Kind): Promise<Result> {
 
 		const { db, close } = await target.open();
 		let stored: Result['stored'];
+		let firstArrivalsConfirmed = 0;
 		try {
 			const counts = await db.registration.groupBy({
 				by: ['status'],
@@ -387,6 +259,14 @@ async function runOne(kind: Kind): Promise<Result> {
 				WAITLISTED: count('WAITLISTED'),
 				confirmedCount: cls.confirmedCount
 			};
+			// created_at is the moment the request reached the registration service.
+			const firstArrivals = await db.registration.findMany({
+				where: { classId },
+				orderBy: [{ createdAt: 'asc' }, { seq: 'asc' }],
+				take: SEATS,
+				select: { status: true }
+			});
+			firstArrivalsConfirmed = firstArrivals.filter((r) => r.status === 'CONFIRMED').length;
 		} finally {
 			await close();
 		}
@@ -404,7 +284,8 @@ async function runOne(kind: Kind): Promise<Result> {
 			stored.WAITLISTED === N - expectConfirmed &&
 			stored.confirmedCount === expectConfirmed &&
 			told.CONFIRMED === expectConfirmed &&
-			told.WAITLISTED === N - expectConfirmed;
+			told.WAITLISTED === N - expectConfirmed &&
+			firstArrivalsConfirmed === expectConfirmed;
 		return {
 			kind,
 			seconds,
@@ -416,6 +297,7 @@ async function runOne(kind: Kind): Promise<Result> {
 			httpErrors: errors.length,
 			told,
 			stored,
+			firstArrivalsConfirmed,
 			ok
 		};
 	} finally {
@@ -423,8 +305,40 @@ async function runOne(kind: Kind): Promise<Result> {
 	}
 }
 
+type Floor = { seconds: number; rps: number; p50: number; p99: number; max: number };
+
+/** The same burst against a bare node:http server that answers without a database. */
+async function runFloor(): Promise<Floor> {
+	const port = await freePort();
+	const child = spawn(
+		process.execPath,
+		['--import', 'tsx', path.join(import.meta.dirname, 'baseline-server.ts'), String(port)],
+		{ stdio: ['ignore', 'pipe', 'inherit'] }
+	);
+	try {
+		await new Promise<void>((resolve, reject) => {
+			child.stdout!.once('data', () => resolve());
+			child.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
+		});
+		log(`floor: firing ${N} POSTs at a bare node:http server`);
+		const tokens = Array.from({ length: N }, () => generateSessionToken());
+		const { replies, seconds } = await burst(port, randomUUID(), tokens);
+		const ms = replies.map((r) => r.ms).sort((a, b) => a - b);
+		return {
+			seconds,
+			rps: N / seconds,
+			p50: percentile(ms, 50),
+			p99: percentile(ms, 99),
+			max: ms[ms.length - 1] ?? NaN
+		};
+	} finally {
+		await stopServer(child);
+	}
+}
+
+const floor = await runFloor();
 const results: Result[] = [];
-for (const kind of KINDS as Kind[]) {
+for (const kind of KINDS) {
 	try {
 		results.push(await runOne(kind));
 	} catch (e) {
@@ -434,12 +348,36 @@ for (const kind of KINDS as Kind[]) {
 }
 
 const rows = [
-	['database', 'requests', 'wall s', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'],
+	[
+		'server',
+		'requests',
+		'wall s',
+		'req/s',
+		'of floor',
+		'p50 ms',
+		'p90 ms',
+		'p99 ms',
+		'max ms',
+		'errors'
+	],
+	[
+		'node:http floor',
+		String(N),
+		floor.seconds.toFixed(2),
+		floor.rps.toFixed(0),
+		'1.00',
+		floor.p50.toFixed(0),
+		'',
+		floor.p99.toFixed(0),
+		floor.max.toFixed(0),
+		''
+	],
 	...results.map((r) => [
 		r.kind,
 		String(N),
 		r.seconds.toFixed(2),
 		r.rps.toFixed(0),
+		(r.rps / floor.rps).toFixed(2),
 		r.p50.toFixed(0),
 		r.p90.toFixed(0),
 		r.p99.toFixed(0),
@@ -455,6 +393,7 @@ const checks = [
 		'confirmed_count',
 		'told C/W/refused',
 		'expected',
+		`first ${Math.min(SEATS, N)} arrivals confirmed`,
 		'result'
 	],
 	...results.map((r) => [
@@ -464,13 +403,10 @@ const checks = [
 		String(r.stored.confirmedCount),
 		`${r.told.CONFIRMED}/${r.told.WAITLISTED}/${r.told.refused}`,
 		`${Math.min(SEATS, N)}/${N - Math.min(SEATS, N)}`,
+		String(r.firstArrivalsConfirmed),
 		r.ok ? 'PASS' : 'FAIL'
 	])
 ];
-function table(data: string[][]) {
-	const widths = data[0]!.map((_, i) => Math.max(...data.map((row) => row[i]!.length)));
-	return data.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
-}
 console.log(
 	`\nRegistration burst: ${N} signed-in users, ${SEATS} seats, ${CONCURRENCY} requests in flight, ` +
 		`${os.cpus().length} CPUs, Node ${process.version}\n`
