@@ -32,6 +32,8 @@ const FINAL_ERRORS: Partial<Record<LiveRequestError['code'], ViewerState>> = {
 
 /** A disconnected transport that has not recovered by then is rebuilt. */
 const DISCONNECTED_GRACE_MS = 3000;
+/** A failed join or consume is tried again after this long. */
+const RETRY_MS = 1000;
 
 export type ViewerCallbacks = {
 	onState?: (state: ViewerState, error?: unknown) => void;
@@ -188,6 +190,7 @@ export class Viewer {
 		const generation = this.#generation;
 		if (wasPlaying) this.#setState('reconnecting');
 		const s = this.signaling;
+		const toldLive = this.status === 'LIVE';
 		try {
 			// With the Device already loaded (from the page), the join brings the consumers too.
 			const loaded = await this.#deviceLoading?.device.catch(() => undefined);
@@ -200,8 +203,12 @@ export class Viewer {
 			this.status = joined.status;
 			this.#producers = new Map(joined.producers.map((p) => [p.id, p]));
 			if (joined.status === 'ENDED' || joined.status === 'CANCELLED') return this.#end();
-			if (joined.waiting)
+			if (joined.waiting) {
+				// Told the class is live, yet the server still waits for the start:
+				// its view was a moment behind, so ask again shortly.
+				if (toldLive && joined.waiting === 'opening') this.#retryLater(generation);
 				return this.#setState(joined.waiting === 'seat' ? 'waitlisted' : 'waiting');
+			}
 			const info = joined.recvTransport as types.TransportOptions | undefined;
 			const capabilities = joined.routerRtpCapabilities as types.RtpCapabilities | undefined;
 			if (!info || !capabilities) throw new LiveRequestError('server', 'incomplete join reply');
@@ -246,10 +253,15 @@ export class Viewer {
 				return;
 			}
 			this.#setState('reconnecting', err);
-			this.#retryTimer = setTimeout(() => {
-				if (generation === this.#generation) void this.#rebuild();
-			}, 1000);
+			this.#retryLater(generation);
 		}
+	}
+
+	#retryLater(generation: number) {
+		clearTimeout(this.#retryTimer);
+		this.#retryTimer = setTimeout(() => {
+			if (generation === this.#generation) void this.#rebuild();
+		}, RETRY_MS);
 	}
 
 	/**
@@ -325,7 +337,7 @@ export class Viewer {
 			// The producer may have closed meanwhile; anything else means start over.
 			if (this.#producers.has(producer.id)) {
 				this.#setState('reconnecting', err);
-				this.#retryTimer = setTimeout(() => void this.#rebuild(), 1000);
+				this.#retryLater(generation);
 			}
 		} finally {
 			this.#pendingConsume.delete(producer.id);

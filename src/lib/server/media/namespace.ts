@@ -198,7 +198,8 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		classId: string,
 		role: LiveRole,
 		withRecvTransport: boolean,
-		rtpCapabilities?: Record<string, unknown>
+		rtpCapabilities?: Record<string, unknown>,
+		recheck = true
 	): Promise<JoinReply | null> {
 		const user = socketUser(socket);
 		const access = await classAccess(deps.accessFacts, user, classId);
@@ -232,6 +233,12 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		await socket.join(classRoomName(classId));
 		if (waiting) {
 			state(socket).live = { classId, role, userId: user.id, room: null, waiting };
+			// A go-live or a seat that came between the check above and joining the
+			// room reached neither this socket nor its reply: look once more.
+			const current = recheck ? await classAccess(deps.accessFacts, user, classId) : access;
+			if (current?.status !== access.status || current?.level !== access.level) {
+				return join(socket, classId, role, withRecvTransport, rtpCapabilities, false);
+			}
 			return {
 				ok: true,
 				status: access.status,
