@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
-import { Audience, decoding, statusOf } from '../support/live-browser.ts';
+import { Audience, decoding, playLoadedMuted, statusOf } from '../support/live-browser.ts';
 import { findClassId, postForm } from '../support/live.ts';
 
 /**
@@ -106,10 +106,7 @@ test('cancelling a live class stops the studio and every viewer, and keeps the r
 	// Staff play it on the replay page (under the same CSP as every page).
 	await gotoHydrated(staff, `${app.url}/classes/${classId}/replay`);
 	const video = staff.locator('video');
-	await video.evaluate((v: HTMLVideoElement) => {
-		v.muted = true;
-		return v.play();
-	});
+	await playLoadedMuted(video);
 	await expect
 		.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime))
 		.toBeGreaterThan(0);

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { findClassId, stubScreenCapture } from '../support/live.ts';
-import { Audience, playback, statusOf } from '../support/live-browser.ts';
+import {
+	Audience,
+	decodesBeyond,
+	explainLivePage,
+	playback,
+	statusOf
+} from '../support/live-browser.ts';
 
 /**
  * The live class's HLS side in real Chromium against the production build,
@@ -112,7 +118,7 @@ test('HLS for overflow, choice and fallback; rewind; the stream survives FFmpeg 
 
 	// The first viewer takes the one WebRTC place.
 	await gotoHydrated(webrtc, `${app.url}/classes/${classId}/watch`);
-	await expect.poll(() => webRtcFrames(webrtc)).toBeGreaterThan(0);
+	await decodesBeyond(webrtc, 0, 20_000);
 	expect(await mode(webrtc)).toBe('webrtc');
 
 	// The studio sends H.264, which the server packages as HLS.
@@ -233,7 +239,11 @@ test('HLS for overflow, choice and fallback; rewind; the stream survives FFmpeg 
 
 	// A WebRTC place is free again (the others watch HLS): the viewer sent to
 	// HLS by the overflow goes back to WebRTC by itself.
-	await expect.poll(() => mode(overflow), { timeout: 40_000 }).toBe('webrtc');
+	// It tries every 20 s, and a try that comes before the place is free is lost.
+	await expect
+		.poll(() => mode(overflow), { timeout: 60_000 })
+		.toBe('webrtc')
+		.catch(explainLivePage(overflow));
 	await expect.poll(() => webRtcFrames(overflow)).toBeGreaterThan(0);
 
 	// The end reaches the HLS viewers through the playlist's ENDLIST.

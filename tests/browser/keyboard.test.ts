@@ -5,6 +5,7 @@ import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { Keyboard } from '../support/keyboard.ts';
 import { ACCOUNTS, findClassId, goLive, loginCookie, qaAs } from '../support/live.ts';
+import { explainLivePage } from '../support/live-browser.ts';
 
 /**
  * A taxpayer who uses only the keyboard, in real Chromium against the
@@ -115,7 +116,10 @@ test('sign up with 爱心通道, register, enter the live room, unmute, ask and 
 	// The instructor goes live (their own browser, mouse allowed): the start is announced.
 	const studio = await newPage(await loginCookie(app.url, ACCOUNTS.instructor));
 	await goLive(studio, app.url, classId);
-	await expect.poll(() => announcer.textContent()).toContain('直播开始了');
+	await expect
+		.poll(() => announcer.textContent(), { timeout: 20_000 })
+		.toContain('直播开始了')
+		.catch(explainLivePage(page));
 	await page.locator('[data-state=playing]').waitFor();
 	const video = page.locator('video');
 

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { findClassId, stubScreenCapture } from '../support/live.ts';
-import { Audience, decodesBeyond, decoding, playback, statusOf } from '../support/live-browser.ts';
+import {
+	Audience,
+	decodesBeyond,
+	decoding,
+	playback,
+	playLoadedMuted,
+	statusOf
+} from '../support/live-browser.ts';
 
 /**
  * Recording end to end in real Chromium against the production build: the
@@ -171,13 +178,8 @@ test('a live class is recorded, finalized and replayed with its questions', asyn
 	// asked, and it plays to the end.
 	await gotoHydrated(viewer, `${app.url}${replayHref}`);
 	const video = viewer.getByTestId('replay-video');
-	await expect
-		.poll(() => video.evaluate((v: HTMLVideoElement) => v.src.startsWith('blob:')))
-		.toBe(true);
-	await video.evaluate((v: HTMLVideoElement) => {
-		v.muted = true;
-		return v.play();
-	});
+	await playLoadedMuted(video);
+	expect(await video.evaluate((v: HTMLVideoElement) => v.src)).toMatch(/^blob:/);
 	await expect
 		.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
 		.toBeGreaterThan(0.5);

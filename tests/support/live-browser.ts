@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ACCOUNTS, loginCookie } from './live.ts';
 
@@ -109,8 +109,31 @@ export async function decodesBeyond(page: Page, after = 0, timeout = 15_000): Pr
 	let last: Playback | undefined;
 	await expect
 		.poll(async () => (last = await playback(page)).frames, { timeout, interval: 100 })
-		.toBeGreaterThan(after);
+		.toBeGreaterThan(after)
+		.catch(explainLivePage(page));
 	return last!;
+}
+
+/**
+ * For a failed wait on a live page: logs what the page shows and how its
+ * peer connections stand, then rethrows, so a CI failure says where it stuck.
+ */
+export function explainLivePage(page: Page) {
+	return async (err: unknown): Promise<never> => {
+		const seen = await page
+			.evaluate(() => ({
+				url: location.pathname,
+				player: document.querySelector('[data-state]')?.getAttribute('data-state'),
+				mode: document.querySelector('[data-mode]')?.getAttribute('data-mode'),
+				status: [...document.querySelectorAll('[role=status]')].map((e) => e.textContent?.trim()),
+				peerConnections: (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs?.map(
+					(pc) => `${pc.connectionState}/${pc.iceConnectionState}`
+				)
+			}))
+			.catch((e: unknown) => String(e));
+		console.log('live page at the failure:', JSON.stringify(seen));
+		throw err;
+	};
 }
 
 /** Decoding now: frames advance past what the page had decoded so far. */
@@ -121,3 +144,17 @@ export async function decoding(page: Page, timeout?: number): Promise<Playback> 
 
 /** The page's first live region (the player's or the studio's state line). */
 export const statusOf = (page: Page) => page.getByRole('status').first();
+
+/**
+ * Plays a replay <video> muted once its player has loaded the media: an
+ * earlier play() is interrupted when the page (hls.js) sets the source.
+ */
+export async function playLoadedMuted(video: Locator): Promise<void> {
+	await expect
+		.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState >= v.HAVE_METADATA))
+		.toBe(true);
+	await video.evaluate((v: HTMLVideoElement) => {
+		v.muted = true;
+		return v.play();
+	});
+}
