@@ -126,6 +126,8 @@ export function databaseFacts(db: Db): AccessFactsSource {
  */
 export class CachedAccessFacts implements AccessFactsSource {
 	readonly #source: AccessFactsSource;
+	/** The same facts read from the database every time, for a decision that must not lag. */
+	readonly fresh: AccessFactsSource;
 	readonly #classes = new Map<string, { at: number; value: Promise<ClassFacts | null> }>();
 	readonly #registrations = new Map<
 		string,
@@ -138,6 +140,7 @@ export class CachedAccessFacts implements AccessFactsSource {
 		readonly ttlMs = 30_000
 	) {
 		this.#source = databaseFacts(db);
+		this.fresh = this.#source;
 		events.on('class.lifecycle', 'every-process', (e) => {
 			this.#classes.delete(e.classId);
 		});

@@ -30,7 +30,7 @@ import {
 	classAccess,
 	liveMediaOpen,
 	may,
-	type AccessFactsSource,
+	type CachedAccessFacts,
 	type ClassAccess
 } from '../class-access.ts';
 import type { ClassLifecycle, TransitionResult } from '../class-lifecycle.ts';
@@ -40,7 +40,7 @@ import { mustOverflow, noteWebRtcViewers } from '../recordings/audience.ts';
 
 export type MediaDeps = {
 	/** Where access is decided from (a cache in front of the database, in the app). */
-	accessFacts: AccessFactsSource;
+	accessFacts: CachedAccessFacts;
 	events: EventBus;
 	sessions: SocketSessions;
 	lifecycle: ClassLifecycle;
@@ -202,7 +202,9 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		recheck = true
 	): Promise<JoinReply | null> {
 		const user = socketUser(socket);
-		const access = await classAccess(deps.accessFacts, user, classId);
+		// The second look (below) decides from the database itself.
+		const facts = recheck ? deps.accessFacts : deps.accessFacts.fresh;
+		const access = await classAccess(facts, user, classId);
 		if (!access) return fail('not_found');
 		const open = access.status === 'SCHEDULED' || access.status === 'LIVE';
 		let waiting: JoinWaiting | undefined;
@@ -234,8 +236,9 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		if (waiting) {
 			state(socket).live = { classId, role, userId: user.id, room: null, waiting };
 			// A go-live or a seat that came between the check above and joining the
-			// room reached neither this socket nor its reply: look once more.
-			const current = recheck ? await classAccess(deps.accessFacts, user, classId) : access;
+			// room reached neither this socket nor its reply: look once more, past
+			// the cache, which may still hold what was true before.
+			const current = recheck ? await classAccess(deps.accessFacts.fresh, user, classId) : access;
 			if (current?.status !== access.status || current?.level !== access.level) {
 				return join(socket, classId, role, withRecvTransport, rtpCapabilities, false);
 			}
