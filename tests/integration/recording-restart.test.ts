@@ -167,10 +167,15 @@ describe('a class recording across an app restart', () => {
 		const killedAt = Date.now();
 		first.process.kill('SIGKILL');
 		await first.exited;
-		// The crash leaves the publisher (the studio's browser) and the recording FFmpeg behind.
+		// The crash leaves the publisher (the studio's browser) behind; the
+		// recording FFmpeg dies with its process instead of running on.
 		for (const pid of publishers) process.kill(pid, 'SIGKILL');
-		const orphan = readManifest(dir).segments[0]!.pid!;
-		expect(running(orphan)).toBe(true);
+		const recorderPid = readManifest(dir).segments[0]!.pid!;
+		await waitFor(
+			'the recording FFmpeg to die with its process',
+			() => !running(recorderPid),
+			10_000
+		);
 		const before = listedSegments(dir);
 
 		const second = startAppSide(env);
@@ -180,7 +185,6 @@ describe('a class recording across an app restart', () => {
 			() => listedSegments(dir) >= before + 4,
 			30_000
 		);
-		expect(running(orphan)).toBe(false);
 		const endedAt = Date.now();
 		second.send('end');
 		expect((await second.next('finished')).ok).toBe(true);

@@ -1,5 +1,21 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+
+/** util-linux's setpriv, present on every Debian: it can tie a child's life to ours. */
+const SETPRIV = '/usr/bin/setpriv';
+const canTie = process.platform === 'linux' && fs.existsSync(SETPRIV);
+
+/**
+ * Starts an FFmpeg (or ffprobe) that dies with this process, however it
+ * ends: a live recorder's FFmpeg left behind by a crash or a restart would
+ * otherwise run on for ever (its filler input never ends), holding its RTP
+ * port and a core's share while the restarted server records afresh.
+ */
+export function spawnTied(command: string, args: string[], options: SpawnOptions): ChildProcess {
+	if (!canTie) return spawn(command, args, options);
+	return spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], options);
+}
 
 export interface ProbeResult {
 	durationSeconds: number | null;
@@ -50,7 +66,7 @@ export function runFfmpeg(
 	stdin?: Readable
 ): Promise<void> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(
+		const child = spawnTied(
 			ffmpegPath,
 			[
 				'-hide_banner',
@@ -116,9 +132,9 @@ export async function makePoster(
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
 	return new Promise((resolve) => {
-		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+		const child = spawnTied(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
 		let stdout = '';
-		child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+		child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
 		child.once('error', () => resolve({ code: -1, stdout }));
 		child.once('close', (code) => resolve({ code, stdout }));
 	});

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import type { types } from 'mediasoup';
 import { INTERPRETER_SOURCE, type ClassRoom, type ProducerInfo } from '../class-room.js';
 import { silentLogger, type MediaLogger } from '../logger.js';
 import { RUN_PLAYLIST, streamSeconds, writePlaylists } from './hls.js';
+import { spawnTied } from './ffmpeg.js';
 import {
 	readManifest,
 	writeManifest,
@@ -277,7 +278,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		await fs.writeFile(sdpFile, buildSdp(tracks));
 		const output = path.join(this.#options.dir, file);
 		if (format === 'hls') await fs.mkdir(path.dirname(output), { recursive: true });
-		const child = spawn(
+		const child = spawnTied(
 			this.#options.ffmpegPath,
 			[
 				'-hide_banner',
