@@ -40,6 +40,8 @@ export type ViewerCallbacks = {
 	/** A new stream to attach to the <video> element (after (re)consuming). */
 	onStream?: (stream: MediaStream) => void;
 	onAudioPaused?: (paused: boolean) => void;
+	/** The class's status whenever the server tells it (a join's reply, or a change). */
+	onStatus?: (status: LiveClassStatus) => void;
 	/** The sign-language interpreter's picture, or null when there is none (now). */
 	onInterpreterStream?: (stream: MediaStream | null) => void;
 };
@@ -99,6 +101,7 @@ export class Viewer {
 		const s = this.signaling;
 		s.on('status', (e) => {
 			this.status = e.status;
+			this.#cb.onStatus?.(e.status);
 			if (e.status === 'ENDED' || e.status === 'CANCELLED') this.#end();
 			// Waiting for the start without media: now there is some.
 			else if (e.status === 'LIVE' && !this.#transport) void this.#rebuild();
@@ -201,6 +204,7 @@ export class Viewer {
 			performance.mark('live:joined');
 			if (generation !== this.#generation) return;
 			this.status = joined.status;
+			this.#cb.onStatus?.(joined.status);
 			this.#producers = new Map(joined.producers.map((p) => [p.id, p]));
 			if (joined.status === 'ENDED' || joined.status === 'CANCELLED') return this.#end();
 			if (joined.waiting) {
