@@ -116,10 +116,12 @@ export async function decodesBeyond(page: Page, after = 0, timeout = 15_000): Pr
 
 /**
  * For a failed wait on a live page: logs what the page shows and how its
- * peer connections stand, then rethrows, so a CI failure says where it stuck.
+ * peer connections stand (and the server's last log lines, when given), then
+ * rethrows, so a CI failure says where it stuck.
  */
-export function explainLivePage(page: Page) {
+export function explainLivePage(page: Page, serverLog?: () => string) {
 	return async (err: unknown): Promise<never> => {
+		if (serverLog) console.log('server log, last lines:\n', serverLog().slice(-4000));
 		const seen = await page
 			.evaluate(() => ({
 				url: location.pathname,
