@@ -84,9 +84,16 @@ END';
 
 -- A person's role and 爱心通道 decide whether and how they count, in every
 -- class they took part in. Rare (staff changes, a profile setting), so the
--- classes are found without indexes made for it.
+-- classes are found without indexes made for it, and other updates of
+-- app_user (names, settings) return before looking.
 CREATE FUNCTION "class_figures_touch_users"() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE n.role IS DISTINCT FROM o.role OR n.priority_service IS DISTINCT FROM o.priority_service
+    ) THEN
+        RETURN NULL\073
+    END IF\073
     INSERT INTO class_figures (class_id, changes)
     SELECT c.id, 1 FROM policy_class c WHERE c.id IN (
         WITH changed AS (
