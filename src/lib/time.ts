@@ -31,15 +31,25 @@ export function toCstTimestamp(date: Date): string {
 	return new Date(date.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+// Building a formatter loads ICU data and costs far more than formatting with
+// it: the cross-class report formats a date per class. Locales are the app's own.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function formatCst(
 	date: Date,
 	locale: string,
 	style: 'datetime' | 'date' | 'time' = 'datetime'
 ): string {
-	const options: Intl.DateTimeFormatOptions = { timeZone: CLASS_TIME_ZONE };
-	if (style !== 'time')
-		Object.assign(options, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' });
-	if (style !== 'date')
-		Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-	return new Intl.DateTimeFormat(locale, options).format(date);
+	const key = `${locale} ${style}`;
+	let formatter = formatters.get(key);
+	if (!formatter) {
+		const options: Intl.DateTimeFormatOptions = { timeZone: CLASS_TIME_ZONE };
+		if (style !== 'time')
+			Object.assign(options, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' });
+		if (style !== 'date')
+			Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+		formatter = new Intl.DateTimeFormat(locale, options);
+		formatters.set(key, formatter);
+	}
+	return formatter.format(date);
 }

@@ -185,3 +185,98 @@ describe('across classes', () => {
 		expect(peak).toBe(2);
 	});
 });
+
+describe('stored figures of ended classes', () => {
+	it('are used until anything they are computed from changes, however it is written', async () => {
+		const june = await seedReportClass(db, '2025-06-09');
+		const { wang, zhang, liu } = june.users;
+		const at = (hhmm: string) => new Date(`2025-06-09T${hhmm}:00+08:00`);
+		const row = async () => {
+			const report = await overviewReport(db, { from: '2025-06', to: '2025-06' });
+			expect(report.classes.map((c) => c.classId)).toEqual([june.cls.id]);
+			return { ...report.classes[0]!, priorityServed: report.total.priorityServed };
+		};
+		// A wrong figure planted in the store shows only while the store is used.
+		const plant = () =>
+			db.$executeRaw`UPDATE class_figures SET registered = 999 WHERE class_id = ${june.cls.id}`;
+
+		expect(await row()).toMatchObject({
+			registered: E.registered,
+			attendedLive: E.attendedLive,
+			learnerHours: E.learnerHours,
+			priorityServed: E.priorityServed
+		});
+		await plant();
+		expect((await row()).registered).toBe(999);
+
+		const steps: [string, () => Promise<unknown>, Record<string, unknown>][] = [
+			[
+				'more replay seconds',
+				() =>
+					db.replayWatch.update({
+						where: { classId_userId: { classId: june.cls.id, userId: liu.id } },
+						data: { seconds: 1200, reportedAt: at('21:00') }
+					}),
+				// Live 53 min, replay 300 + 1200 + 120 s.
+				{ watchedReplay: 3, learnerHours: 1.33 }
+			],
+			[
+				'a late survey answer',
+				() =>
+					db.surveyResponse.create({
+						data: {
+							classId: june.cls.id,
+							userId: zhang.id,
+							content: 5,
+							instructor: 5,
+							avQuality: 5
+						}
+					}),
+				{ satisfaction: expect.objectContaining({ responses: 4, overall: 4.08 }) }
+			],
+			[
+				'an answered question',
+				() =>
+					db.question.create({
+						data: {
+							classId: june.cls.id,
+							authorId: zhang.id,
+							text: '课后补充的问题',
+							status: 'VISIBLE',
+							answerText: '已解答',
+							version: 2
+						}
+					}),
+				{ questionsAsked: 4, questionsAnswered: 2 }
+			],
+			[
+				'an interval inserted by SQL',
+				() => db.$executeRaw`
+					INSERT INTO live_attendance (id, class_id, user_id, connection_id, joined_at, left_at, seen_at)
+					VALUES (gen_random_uuid()::text, ${june.cls.id}, ${liu.id}, 'by-sql',
+					        ${at('10:00')}, ${at('10:30')}, ${at('10:30')})`,
+				{ attendedLive: 4, learnerHours: 1.83 }
+			],
+			[
+				'a 爱心通道 user set by SQL',
+				() => db.$executeRaw`UPDATE app_user SET priority_service = true WHERE id = ${wang.id}`,
+				{ priorityServed: 2 }
+			],
+			[
+				'the class ending earlier',
+				() => db.policyClass.update({ where: { id: june.cls.id }, data: { endedAt: at('10:30') } }),
+				// 李明 30 min, 王芳 13, 刘洋 30 live; 1620 s of replay.
+				{ attendedLive: 4, learnerHours: 1.67 }
+			]
+		];
+		for (const [name, write, expected] of steps) {
+			await plant();
+			await write();
+			expect({ name, ...(await row()) }).toMatchObject({
+				name,
+				registered: E.registered,
+				...expected
+			});
+		}
+	});
+});

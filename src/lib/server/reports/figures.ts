@@ -39,24 +39,17 @@ export type ClassFigures = {
 	priorityUserIds: string[];
 };
 
-export type ClassFilter = { classIds: string[] } | { from: Date; to: Date };
-
-function classWhere(filter: ClassFilter): Prisma.Sql {
-	if ('classIds' in filter) {
-		return filter.classIds.length === 0
-			? Prisma.sql`FALSE`
-			: Prisma.sql`c.id IN (${Prisma.join(filter.classIds)})`;
-	}
-	return Prisma.sql`c.status = 'ENDED' AND c.starts_at >= ${filter.from} AND c.starts_at < ${filter.to}`;
+function classWhere(classIds: string[]): Prisma.Sql {
+	return classIds.length === 0 ? Prisma.sql`FALSE` : Prisma.sql`c.id IN (${Prisma.join(classIds)})`;
 }
 
 /** The classes a report covers, with their live window. */
-function classesCte(filter: ClassFilter, now: Date): Prisma.Sql {
+function classesCte(classIds: string[], now: Date): Prisma.Sql {
 	return Prisma.sql`
 		cls AS (
 			SELECT c.id, c.instructor_id, c.went_live_at AS live_from,
 			       COALESCE(c.ended_at, ${now}) AS live_to
-			FROM policy_class c WHERE ${classWhere(filter)}
+			FROM policy_class c WHERE ${classWhere(classIds)}
 		),
 		intervals AS (
 			SELECT a.class_id, a.user_id,
@@ -81,9 +74,9 @@ function classesCte(filter: ClassFilter, now: Date): Prisma.Sql {
  * ones), replay seconds, live Q&A activity, whether they are a confirmed
  * registrant, and whether they count as audience; followed by `select`.
  */
-function withPeople(filter: ClassFilter, now: Date, select: Prisma.Sql): Prisma.Sql {
+function withPeople(classIds: string[], now: Date, select: Prisma.Sql): Prisma.Sql {
 	return Prisma.sql`
-		WITH ${classesCte(filter, now)},
+		WITH ${classesCte(classIds, now)},
 		activity AS (
 			SELECT class_id, user_id, EXTRACT(EPOCH FROM (l - GREATEST(j, COALESCE(reach, j))))::float8 AS live_s,
 			       0::float8 AS replay_s, false AS qa, false AS registered
@@ -126,12 +119,13 @@ type FiguresRow = {
 	priority_user_ids: string[] | null;
 };
 
+/** The figures of the given classes, computed from what was recorded, by start. */
 export async function classFigures(
 	db: Db,
-	filter: ClassFilter,
+	classIds: string[],
 	now = new Date()
 ): Promise<ClassFigures[]> {
-	const where = classWhere(filter);
+	const where = classWhere(classIds);
 	const [classes, people, questions, surveys] = await Promise.all([
 		db.$queryRaw<
 			{
@@ -148,7 +142,7 @@ export async function classFigures(
 			WHERE ${where} ORDER BY c.starts_at, c.id`,
 		db.$queryRaw<FiguresRow[]>(
 			withPeople(
-				filter,
+				classIds,
 				now,
 				Prisma.sql`
 					SELECT class_id,
@@ -224,7 +218,7 @@ export async function classAudience(
 ): Promise<{ userId: string; liveSeconds: number; replaySeconds: number }[]> {
 	const rows = await db.$queryRaw<{ user_id: string; live_s: number; replay_s: number }[]>(
 		withPeople(
-			{ classIds: [classId] },
+			[classId],
 			now,
 			Prisma.sql`
 				SELECT user_id, live_s, replay_s FROM people
@@ -245,7 +239,7 @@ export async function classLiveIntervals(
 	now = new Date()
 ): Promise<{ userId: string; from: Date; to: Date }[]> {
 	const rows = await db.$queryRaw<{ user_id: string; j: Date; l: Date }[]>`
-		WITH ${classesCte({ classIds: [classId] }, now)},
+		WITH ${classesCte([classId], now)},
 		islands AS (
 			SELECT r.class_id, r.user_id, r.j, r.l,
 			       SUM(CASE WHEN r.reach IS NULL OR r.j > r.reach THEN 1 ELSE 0 END)

@@ -1,5 +1,6 @@
 import { toCstLocalInput } from '$lib/time.ts';
 import type { Db } from '../db/client.ts';
+import { endedClassFigures } from './figures-cache.ts';
 import { classAudience, classFigures, classLiveIntervals, type ClassFigures } from './figures.ts';
 
 /**
@@ -163,7 +164,7 @@ export async function overviewReport(
 	const end = new Date(
 		`${m === 12 ? y + 1 : y}-${String((m % 12) + 1).padStart(2, '0')}-01T00:00:00+08:00`
 	);
-	const figures = await classFigures(db, { from: start, to: end }, now);
+	const figures = await endedClassFigures(db, start, end, now);
 	const all = groupRows(figures, () => [{ key: 'all', label: '' }]);
 	return {
 		...range,
@@ -246,7 +247,7 @@ export async function classReport(
 	});
 	if (!cls) return null;
 	const [[figures], audience, intervals, questions, responses] = await Promise.all([
-		classFigures(db, { classIds: [classId] }, now),
+		classFigures(db, [classId], now),
 		classAudience(db, classId, now),
 		classLiveIntervals(db, classId, now),
 		db.question.findMany({
