@@ -5,7 +5,7 @@ import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { Keyboard } from '../support/keyboard.ts';
 import { ACCOUNTS, findClassId, goLive, loginCookie, qaAs } from '../support/live.ts';
-import { explainLivePage } from '../support/live-browser.ts';
+import { explainLivePage, recordPeerConnections } from '../support/live-browser.ts';
 
 /**
  * A taxpayer who uses only the keyboard, in real Chromium against the
@@ -45,6 +45,7 @@ async function newPage(cookie?: string): Promise<Page> {
 		viewport: { width: 1280, height: 900 }
 	});
 	contexts.push(context);
+	await context.addInitScript(recordPeerConnections);
 	if (cookie) {
 		const [name, value] = cookie.split('=') as [string, string];
 		await context.addCookies([{ name, value, url: app.url }]);

@@ -115,26 +115,34 @@ export async function decodesBeyond(page: Page, after = 0, timeout = 15_000): Pr
 }
 
 /**
- * For a failed wait on a live page: logs what the page shows and how its
- * peer connections stand (and the server's last log lines, when given), then
- * rethrows, so a CI failure says where it stuck.
+ * For a failed wait on a live page: adds to the error what the page shows,
+ * how far its viewer got (its performance marks), how its peer connections
+ * stand and the server's last log lines (when given), so the failure summary
+ * at the end of a CI log says where it stuck.
  */
 export function explainLivePage(page: Page, serverLog?: () => string) {
 	return async (err: unknown): Promise<never> => {
-		if (serverLog) console.log('server log, last lines:\n', serverLog().slice(-4000));
 		const seen = await page
 			.evaluate(() => ({
 				url: location.pathname,
 				player: document.querySelector('[data-state]')?.getAttribute('data-state'),
 				mode: document.querySelector('[data-mode]')?.getAttribute('data-mode'),
 				status: [...document.querySelectorAll('[role=status]')].map((e) => e.textContent?.trim()),
+				marks: performance
+					.getEntriesByType('mark')
+					.map((m) => `${m.name}@${Math.round(m.startTime)}`),
+				now: Math.round(performance.now()),
 				peerConnections: (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs?.map(
 					(pc) => `${pc.connectionState}/${pc.iceConnectionState}`
 				)
 			}))
 			.catch((e: unknown) => String(e));
-		console.log('live page at the failure:', JSON.stringify(seen));
-		throw err;
+		const log = serverLog ? `\nserver log, last lines:\n${serverLog().slice(-3000)}` : '';
+		const explained = new Error(
+			`${err instanceof Error ? err.message : String(err)}\nlive page at the failure: ${JSON.stringify(seen)}${log}`
+		);
+		if (err instanceof Error) explained.stack = `${explained.message}\n${err.stack ?? ''}`;
+		throw explained;
 	};
 }
 

@@ -150,6 +150,9 @@ export class Viewer {
 	#setState(state: ViewerState, error?: unknown) {
 		if (this.state === state && !error) return;
 		this.state = state;
+		// Marks trace a viewer's way to the picture (read by tests and in devtools).
+		const code = error instanceof LiveRequestError ? `:${error.code}` : error ? ':error' : '';
+		performance.mark(`live:${state}${code}`);
 		this.#cb.onState?.(state, error);
 	}
 
@@ -201,7 +204,7 @@ export class Viewer {
 				recvTransport: true,
 				rtpCapabilities: loaded?.rtpCapabilities as Record<string, unknown> | undefined
 			});
-			performance.mark('live:joined');
+			performance.mark(`live:joined:${joined.waiting ?? joined.status}`);
 			if (generation !== this.#generation) return;
 			this.status = joined.status;
 			this.#cb.onStatus?.(joined.status);
