@@ -161,9 +161,10 @@ export class Viewer {
 		const video = [...this.#producers.values()].find((p) => slotOf(p) === 'video');
 		const audio = [...this.#producers.values()].find((p) => slotOf(p) === 'audio');
 		this.#cb.onAudioPaused?.(audio?.paused ?? false);
-		if (!video) this.#setState('waiting');
-		else if (video.paused) this.#setState('paused');
-		else if (this.#consumed.video) this.#setState('playing');
+		if (video?.paused) this.#setState('paused');
+		// Without a picture (no camera), a class that sends sound is playing.
+		else if (video ? this.#consumed.video : this.#consumed.audio) this.#setState('playing');
+		else if (!video) this.#setState('waiting');
 	}
 
 	async start(): Promise<void> {
