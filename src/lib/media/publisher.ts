@@ -61,6 +61,7 @@ export class Publisher {
 	#cb: PublisherCallbacks;
 	#transport?: types.Transport;
 	#producers: Partial<Record<Kind, types.Producer>> = {};
+	#producing: Partial<Record<Kind, Promise<void>>> = {};
 	#tracks: Partial<Record<Kind, MediaStreamTrack>> = {};
 	#paused: Record<Kind, boolean> = { audio: false, video: false };
 	#videoSource: VideoSource = 'camera';
@@ -207,8 +208,27 @@ export class Publisher {
 			else if (state === 'connected' && this.state === 'reconnecting') this.#setState('live');
 		});
 		for (const kind of ['audio', 'video'] as const) {
+			if (generation !== this.#generation) return;
+			await this.#produce(kind, transport, device, generation);
+		}
+	}
+
+	/**
+	 * Sends the current track of this kind, if there is one and nothing sends
+	 * it yet: at go-live, and for a track that arrives later (a camera allowed
+	 * after the class went live). One at a time per kind.
+	 */
+	#produce(
+		kind: Kind,
+		transport: types.Transport,
+		device: types.Device,
+		generation: number
+	): Promise<void> {
+		const running = this.#producing[kind];
+		if (running) return running;
+		const done = (async () => {
 			const track = this.#tracks[kind];
-			if (!track || generation !== this.#generation) continue;
+			if (!track || this.#producers[kind]) return;
 			const producer = await transport.produce({
 				track,
 				stopTracks: false,
@@ -222,9 +242,31 @@ export class Publisher {
 						}
 					: { codecOptions: { opusStereo: false, opusDtx: true } })
 			});
+			if (generation !== this.#generation) {
+				producer.close();
+				return;
+			}
 			this.#producers[kind] = producer;
+			// The track changed while the producer was being made.
+			const latest = this.#tracks[kind];
+			if (latest && latest !== track) await producer.replaceTrack({ track: latest });
 			if (this.#paused[kind]) await this.#applyPause(kind, true);
-		}
+		})().finally(() => {
+			if (this.#producing[kind] === done) delete this.#producing[kind];
+		});
+		this.#producing[kind] = done;
+		return done;
+	}
+
+	/** A track that came once sending had begun (a camera allowed late) is sent too. */
+	async #produceLate(kind: Kind): Promise<void> {
+		const transport = this.#transport;
+		const generation = this.#generation;
+		const device = await this.#device?.device.catch(() => undefined);
+		if (!transport || transport.closed || !device) return;
+		if (generation !== this.#generation) return;
+		// A transport lost meanwhile is rebuilt, which sends the current tracks.
+		await this.#produce(kind, transport, device, generation).catch(() => undefined);
 	}
 
 	#teardown() {
@@ -232,6 +274,7 @@ export class Publisher {
 		this.#transport?.close();
 		this.#transport = undefined;
 		this.#producers = {};
+		this.#producing = {};
 		this.#lastBytes = undefined;
 	}
 
@@ -275,7 +318,7 @@ export class Publisher {
 		const changed = source !== this.#videoSource;
 		this.#videoSource = source;
 		const producer = this.#producers.video;
-		if (!producer || producer.closed) return;
+		if (!producer || producer.closed) return this.#produceLate('video');
 		await producer.replaceTrack({ track });
 		if (changed) {
 			await this.signaling
@@ -287,7 +330,8 @@ export class Publisher {
 	async replaceAudioTrack(track: MediaStreamTrack): Promise<void> {
 		this.#tracks.audio = track;
 		const producer = this.#producers.audio;
-		if (producer && !producer.closed) await producer.replaceTrack({ track });
+		if (!producer || producer.closed) return this.#produceLate('audio');
+		await producer.replaceTrack({ track });
 	}
 
 	async #applyPause(kind: Kind, paused: boolean) {
