@@ -120,19 +120,21 @@ test('a live class is recorded, finalized and replayed with its questions', asyn
 	).text();
 	console.log(`replay playlist closed ${Date.now() - endedAt} ms after the class ended`);
 	expect(playlist.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
-	// Camera, screen, camera: three runs.
-	expect(playlist.split('\n').filter((l) => l === '#EXT-X-DISCONTINUITY')).toHaveLength(2);
+	// Camera, screen, camera: three runs at least (a simulcast layer switch on
+	// a busy machine starts one more), all H.264 HLS, joined by discontinuities.
 	const manifest = JSON.parse(
 		fs.readFileSync(
 			execFileSync('find', [recordingsDir, '-name', 'manifest.json']).toString().trim(),
 			'utf8'
 		)
 	) as { segments: { format: string; video: { mimeType: string } | null }[] };
-	expect(manifest.segments.map((s) => [s.format, s.video?.mimeType])).toEqual([
-		['hls', 'video/H264'],
-		['hls', 'video/H264'],
-		['hls', 'video/H264']
-	]);
+	expect(manifest.segments.length).toBeGreaterThanOrEqual(3);
+	const discontinuities = playlist.split('\n').filter((l) => l === '#EXT-X-DISCONTINUITY');
+	expect(discontinuities.length).toBeGreaterThanOrEqual(2);
+	expect(discontinuities.length).toBeLessThanOrEqual(manifest.segments.length - 1);
+	expect(new Set(manifest.segments.map((s) => `${s.format} ${s.video?.mimeType}`))).toEqual(
+		new Set(['hls video/H264'])
+	);
 	const streamSeconds = [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].reduce(
 		(sum, match) => sum + Number(match[1]),
 		0
