@@ -11,6 +11,7 @@ import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { chooseCareMode } from '../support/care.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
 import { ACCOUNTS, goLive, loginCookie, qaAs } from '../support/live.ts';
+import { explainLivePage } from '../support/live-browser.ts';
 import { seedReplay } from '../support/replay.ts';
 
 /**
@@ -32,7 +33,11 @@ type CheckedPage = {
 	ready?: (page: Page) => Promise<unknown>;
 };
 
-const playing = (page: Page) => page.locator('[data-state=playing]').waitFor();
+const playing = (page: Page) =>
+	page
+		.locator('[data-state=playing]')
+		.waitFor()
+		.catch(explainLivePage(page, () => app.output()));
 const qaJoined = (page: Page) => page.locator('ol.list li.question').first().waitFor();
 const replayLoaded = async (page: Page) => {
 	await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 1);
