@@ -35,7 +35,12 @@ import {
 } from '../class-access.ts';
 import type { ClassLifecycle, TransitionResult } from '../class-lifecycle.ts';
 import type { ClassLifecycleEvent, EventBus } from '../events.ts';
-import { socketUser, type SocketSessions } from '../realtime/socket-sessions.ts';
+import {
+	localSocketsIn,
+	socketUser,
+	userRoom,
+	type SocketSessions
+} from '../realtime/socket-sessions.ts';
 import { mustOverflow, noteWebRtcViewers } from '../recordings/audience.ts';
 
 export type MediaDeps = {
@@ -66,6 +71,8 @@ type SocketState = { live?: Joined; joining?: boolean };
 
 /** socket.io room of everyone on one class's live page. */
 const classRoomName = (classId: string) => `live:${classId}`;
+/** socket.io room of a class's studios (instructor and interpreter): they show the viewer count. */
+const presentersRoomName = (classId: string) => `live:${classId}:presenters`;
 
 const fail = (error: LiveErrorCode, message?: string): LiveError => ({ ok: false, error, message });
 
@@ -144,7 +151,8 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 
 	function broadcastViewers(classId: string) {
 		noteWebRtcViewers(classId, viewerCount(classId));
-		nsp.local.to(classRoomName(classId)).emit('live:viewers', { count: viewerCount(classId) });
+		// Only the studios show it; sending it to every viewer on every join is quadratic in a rush.
+		nsp.local.to(presentersRoomName(classId)).emit('live:viewers', { count: viewerCount(classId) });
 	}
 
 	/** Attendance is recorded from these: a viewer's connection in or out of the SFU room. */
@@ -163,6 +171,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		if (!joined) return;
 		state(socket).live = undefined;
 		void socket.leave(classRoomName(joined.classId));
+		void socket.leave(presentersRoomName(joined.classId));
 		if (joined.room && !joined.room.closed) joined.room.leave(socket.id);
 		const set = viewers.get(joined.classId);
 		if (set?.delete(socket.id)) {
@@ -174,7 +183,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 
 	function connectionsOf(userId: string, classId: string, except: string): number {
 		let count = 0;
-		for (const other of nsp.sockets.values()) {
+		for (const other of localSocketsIn(nsp, userRoom(userId))) {
 			const o = state(other).live;
 			if (other.id !== except && o?.classId === classId && o.userId === userId) count++;
 		}
@@ -183,7 +192,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 
 	/** One studio (and one interpreter studio) per class: a newer tab replaces the older one. */
 	function replaceOtherPublishers(classId: string, socketId: string, role: LiveRole) {
-		for (const other of nsp.sockets.values()) {
+		for (const other of localSocketsIn(nsp, presentersRoomName(classId))) {
 			const o = state(other).live;
 			if (other.id !== socketId && o?.classId === classId && o.role === role) {
 				leave(other);
@@ -252,7 +261,10 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		}
 		const room = wire(await (await deps.media()).getOrCreateRoom(classId));
 		if (!socket.connected) return null;
-		if (role !== 'viewer') replaceOtherPublishers(classId, socket.id, role);
+		if (role !== 'viewer') {
+			replaceOtherPublishers(classId, socket.id, role);
+			await socket.join(presentersRoomName(classId));
+		}
 		room.join(socket.id, role);
 		state(socket).live = { classId, role, userId: user.id, room };
 		if (role === 'viewer') {
