@@ -2,6 +2,7 @@ import type { SessionUser } from './auth/session.ts';
 import type { Db } from './db/client.ts';
 import type { ClassStatus, RegistrationStatus, Role } from './db/generated/enums.ts';
 import type { EventBus } from './events.ts';
+import { GroupCommit } from './group-commit.ts';
 
 /**
  * What a user may do in a class: the one answer every page, both socket
@@ -108,14 +109,22 @@ export function databaseFacts(db: Db): AccessFactsSource {
 					startsAt: true
 				}
 			}),
-		registration: async (userId, classId) =>
-			(
-				await db.registration.findFirst({
-					where: { classId, userId, status: { not: 'CANCELLED' } },
-					select: { status: true }
-				})
-			)?.status ?? null
+		registration: async (userId, classId) => (await registrationsIn(db, classId, [userId]))[0]!
 	};
+}
+
+/** Each user's active registration status in one class, in the order asked. */
+async function registrationsIn(
+	db: Db,
+	classId: string,
+	userIds: string[]
+): Promise<(RegistrationStatus | null)[]> {
+	const rows = await db.registration.findMany({
+		where: { classId, userId: { in: userIds }, status: { not: 'CANCELLED' } },
+		select: { userId: true, status: true }
+	});
+	const status = new Map(rows.map((r) => [r.userId, r.status]));
+	return userIds.map((id) => status.get(id) ?? null);
 }
 
 /**
@@ -133,6 +142,8 @@ export class CachedAccessFacts implements AccessFactsSource {
 		string,
 		{ at: number; value: Promise<RegistrationStatus | null> }
 	>();
+	/** Misses that arrive together (everyone's join at class start) are read in one query per class. */
+	readonly #registrationReads: GroupCommit<string, RegistrationStatus | null>;
 
 	constructor(
 		db: Db,
@@ -141,6 +152,10 @@ export class CachedAccessFacts implements AccessFactsSource {
 	) {
 		this.#source = databaseFacts(db);
 		this.fresh = this.#source;
+		this.#registrationReads = new GroupCommit(
+			(classId, userIds) => registrationsIn(db, classId, userIds),
+			{ maxBatch: 500 }
+		);
 		events.on('class.lifecycle', 'every-process', (e) => {
 			this.#classes.delete(e.classId);
 		});
@@ -160,7 +175,7 @@ export class CachedAccessFacts implements AccessFactsSource {
 
 	registration(userId: string, classId: string): Promise<RegistrationStatus | null> {
 		return this.#cached(this.#registrations, `${userId}:${classId}`, () =>
-			this.#source.registration(userId, classId)
+			this.#registrationReads.add(classId, userId)
 		);
 	}
 
