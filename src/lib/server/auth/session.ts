@@ -62,9 +62,10 @@ export async function validateSessionToken(
 }
 
 /**
- * Several tokens validated with one read (a burst of requests arriving
- * together), each answered as validateSessionToken would: null when unknown,
- * expired or disabled, the expiry slid forward when due.
+ * Several tokens validated together (a burst of requests arriving at once),
+ * each answered as validateSessionToken would: null when unknown, expired or
+ * disabled, the expiry slid forward when due. One read, then at most one
+ * delete and one update for the whole batch.
  */
 export async function validateSessionTokens(
 	db: Db,
@@ -76,37 +77,33 @@ export async function validateSessionTokens(
 		where: { id: { in: [...new Set(ids)] } },
 		include: { user: { select: sessionUserSelect } }
 	});
-	const byId = new Map(rows.map((row) => [row.id, row]));
-	return Promise.all(ids.map((id) => settleSession(db, byId.get(id), days)));
-}
-
-type SessionRow = {
-	id: string;
-	expiresAt: Date;
-	user: SessionUser & { disabledAt: Date | null };
-};
-
-async function settleSession(
-	db: Db,
-	row: SessionRow | undefined,
-	days: number
-): Promise<ValidatedSession | null> {
-	if (!row) return null;
-	const { id } = row;
 	const now = Date.now();
-	if (row.expiresAt.getTime() <= now || row.user.disabledAt) {
-		await db.session.deleteMany({ where: { id } });
-		return null;
+	const extended = new Date(now + days * DAY_MS);
+	const ended: string[] = [];
+	const sliding: string[] = [];
+	const settled = new Map<string, ValidatedSession>();
+	for (const row of rows) {
+		if (row.expiresAt.getTime() <= now || row.user.disabledAt) {
+			ended.push(row.id);
+			continue;
+		}
+		let expiresAt = row.expiresAt;
+		// Extend once less than half the lifetime is left, so busy users stay signed in
+		// without a database write on every request.
+		if (expiresAt.getTime() - now < (days * DAY_MS) / 2) {
+			expiresAt = extended;
+			sliding.push(row.id);
+		}
+		const { disabledAt: _disabled, ...user } = row.user;
+		settled.set(row.id, { id: row.id, expiresAt, user });
 	}
-	let expiresAt = row.expiresAt;
-	// Extend once less than half the lifetime is left, so busy users stay signed in
-	// without a database write on every request.
-	if (expiresAt.getTime() - now < (days * DAY_MS) / 2) {
-		expiresAt = new Date(now + days * DAY_MS);
-		await db.session.update({ where: { id }, data: { expiresAt } });
-	}
-	const { disabledAt: _disabled, ...user } = row.user;
-	return { id, expiresAt, user };
+	await Promise.all([
+		ended.length ? db.session.deleteMany({ where: { id: { in: ended } } }) : undefined,
+		sliding.length
+			? db.session.updateMany({ where: { id: { in: sliding } }, data: { expiresAt: extended } })
+			: undefined
+	]);
+	return ids.map((id) => settled.get(id) ?? null);
 }
 
 /** The user as a session carries it, read afresh; null when gone or disabled. */
