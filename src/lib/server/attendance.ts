@@ -1,5 +1,6 @@
 import type { Db } from './db/client.ts';
 import type { EventBus, LivePresence } from './events.ts';
+import { GroupCommit } from './group-commit.ts';
 
 /**
  * 到课 (attendance), written as it happens:
@@ -36,6 +37,22 @@ export class Attendance {
 	/** Per connection, so a leave never overtakes its join. */
 	readonly #chains = new Map<string, Promise<void>>();
 	#timer: ReturnType<typeof setInterval> | null = null;
+	/** Joins that arrive together (the minute a class starts) are written in one statement. */
+	readonly #joins = new GroupCommit<LivePresence, void>(
+		async (_, joins) => {
+			await this.db.liveAttendance.createMany({
+				data: joins.map((e) => ({
+					classId: e.classId,
+					userId: e.userId,
+					connectionId: e.connectionId,
+					joinedAt: new Date(e.at),
+					seenAt: new Date(e.at)
+				}))
+			});
+			return joins.map(() => undefined);
+		},
+		{ maxBatch: 500 }
+	);
 	#unsubscribe: (() => void)[] = [];
 
 	constructor(
@@ -100,15 +117,7 @@ export class Attendance {
 	async #record(e: LivePresence): Promise<void> {
 		const at = new Date(e.at);
 		if (e.type === 'joined') {
-			await this.db.liveAttendance.create({
-				data: {
-					classId: e.classId,
-					userId: e.userId,
-					connectionId: e.connectionId,
-					joinedAt: at,
-					seenAt: at
-				}
-			});
+			await this.#joins.add('live', e);
 			this.#open.set(e.connectionId, { classId: e.classId });
 		} else {
 			this.#open.delete(e.connectionId);
