@@ -52,11 +52,34 @@ export async function mustOverflow(
 	otherViewers: number
 ): Promise<boolean> {
 	if (otherViewers < webRtcViewerCapacity(media.config)) return false;
-	const stream = await (
-		await getDb()
-	).recording.findFirst({
-		where: { classId, status: 'RECORDING', playlistPath: { not: null } },
-		select: { id: true }
-	});
-	return stream !== null;
+	return hasHlsStream(classId);
+}
+
+/**
+ * A stream that exists is remembered for a moment, and lookups already on
+ * their way are shared: past the capacity every joining viewer asks, and at
+ * class start thousands of them do. A missing stream is asked again each
+ * time, since the packager may be starting.
+ */
+const STREAM_KNOWN_MS = 2_000;
+const streams = new Map<string, { at: number; found: Promise<boolean> }>();
+
+function hasHlsStream(classId: string): Promise<boolean> {
+	const known = streams.get(classId);
+	if (known && Date.now() - known.at < STREAM_KNOWN_MS) return known.found;
+	const found = (async () => {
+		const stream = await (
+			await getDb()
+		).recording.findFirst({
+			where: { classId, status: 'RECORDING', playlistPath: { not: null } },
+			select: { id: true }
+		});
+		return stream !== null;
+	})();
+	streams.set(classId, { at: Date.now(), found });
+	const forget = () => {
+		if (streams.get(classId)?.found === found) streams.delete(classId);
+	};
+	found.then((yes) => (yes ? undefined : forget()), forget);
+	return found;
 }
