@@ -5,6 +5,7 @@ import { Prisma } from '../db/generated/client.ts';
 import {
 	answerTextSchema,
 	questionTextSchema,
+	type JoinReply,
 	type QaActionParsed,
 	type QaRole,
 	type QuestionView
@@ -12,6 +13,7 @@ import {
 import { publicView, questionInclude, viewFor, type QuestionRow } from './views.ts';
 import { recordAudit, type AuditAction } from '../audit.ts';
 import { classAccess, may, type AccessFactsSource } from '../class-access.ts';
+import { GroupCommit } from '../group-commit.ts';
 import type { Throttles } from '../throttle.ts';
 
 /** A refusal the client shows as the i18n message `key` (all keys start with qa_). */
@@ -37,6 +39,9 @@ export type QaChange = {
 
 /** What an action did, and the question it was about (or asked). */
 export type Applied = { change: QaChange; question?: QuestionRow };
+
+/** What 'qa:join' replies with besides who the client is. */
+export type Snapshot = Omit<Extract<JoinReply, { ok: true }>, 'ok' | 'classId' | 'role' | 'userId'>;
 
 type PendingAsk = {
 	access: QaAccess;
@@ -503,71 +508,117 @@ export class QaService {
 	 * What a (re)joining client needs: everything when lastSeq is null (or from
 	 * another epoch), else only questions changed after lastSeq.
 	 */
-	async snapshot(access: QaAccess, lastSeq: number | null | undefined) {
+	async snapshot(access: QaAccess, lastSeq: number | null | undefined): Promise<Snapshot> {
 		const { classId } = access;
+		const participant = access.role !== 'moderator';
+		if (participant && (lastSeq === null || lastSeq === undefined)) {
+			return this.#participantSnapshots.add(classId, access.user.id);
+		}
 		const cls = await this.db.policyClass.findUnique({
 			where: { id: classId },
 			select: { qaSeq: true, qaPreModeration: true }
 		});
 		if (!cls) throw new QaError('qa_error_not_found');
 		const delta = lastSeq !== null && lastSeq !== undefined && lastSeq <= cls.qaSeq;
+		if (participant && !delta) return this.#participantSnapshots.add(classId, access.user.id);
 		const viewer = { role: access.role, userId: access.user.id };
-		const [mine, votes] = await Promise.all([
+		const [rows, own] = await Promise.all([
 			this.db.question.findMany({
-				where: { classId, authorId: access.user.id },
+				where: { classId, ...(delta ? { version: { gt: lastSeq } } : {}) },
 				include: questionInclude,
 				orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
 			}),
-			this.db.questionVote.findMany({
-				where: { userId: access.user.id, question: { classId } },
-				select: { questionId: true }
-			})
+			this.#ownActivity(classId, [access.user.id])
 		]);
-		let questions: QuestionView[];
-		if (!delta && access.role !== 'moderator') {
-			// A class start brings everyone at once: share the public list per class seq.
-			let cached = this.publicSnapshots.get(classId);
-			if (!cached || cached.seq !== cls.qaSeq) {
-				const rows = await this.db.question.findMany({
-					where: { classId, status: 'VISIBLE' },
-					include: questionInclude,
-					orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
-				});
-				cached = {
-					seq: cls.qaSeq,
-					maxSeq: Math.max(cls.qaSeq, ...rows.map((r) => r.version)),
-					questions: rows.map(publicView)
-				};
-				this.publicSnapshots.set(classId, cached);
-			}
-			const own = mine.filter((q) => q.status === 'PENDING').map(publicView);
-			questions = own.length
-				? [...cached.questions, ...own].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-				: cached.questions;
-			return {
-				seq: cached.maxSeq,
-				full: true,
-				preModeration: cls.qaPreModeration,
-				questions,
-				myVotes: votes.map((v) => v.questionId),
-				myQuestions: mine.map((q) => q.id)
-			};
-		}
-		const rows = await this.db.question.findMany({
-			where: { classId, ...(delta ? { version: { gt: lastSeq } } : {}) },
-			include: questionInclude,
-			orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
-		});
-		questions = rows
-			.map((r) => viewFor(r, viewer, delta))
-			.filter((v): v is QuestionView => v !== null);
 		return {
 			seq: Math.max(cls.qaSeq, ...rows.map((r) => r.version)),
 			full: !delta,
 			preModeration: cls.qaPreModeration,
-			questions,
-			myVotes: votes.map((v) => v.questionId),
-			myQuestions: mine.map((q) => q.id)
+			questions: rows
+				.map((r) => viewFor(r, viewer, delta))
+				.filter((v): v is QuestionView => v !== null),
+			...own.get(access.user.id)!
 		};
+	}
+
+	/**
+	 * Full snapshots for participants, read together for everyone who joins a
+	 * class at once (the class start): one read of the class, of the public
+	 * list (shared per class seq) and of the joiners' own questions and votes.
+	 */
+	readonly #participantSnapshots = new GroupCommit<string, Snapshot>(
+		async (classId, userIds) => {
+			const cls = await this.db.policyClass.findUnique({
+				where: { id: classId },
+				select: { qaSeq: true, qaPreModeration: true }
+			});
+			if (!cls) throw new QaError('qa_error_not_found');
+			const [list, own] = await Promise.all([
+				this.#publicList(classId, cls.qaSeq),
+				this.#ownActivity(classId, userIds)
+			]);
+			return userIds.map((userId) => {
+				const { myQuestions, myVotes, pending } = own.get(userId)!;
+				return {
+					seq: list.maxSeq,
+					full: true,
+					preModeration: cls.qaPreModeration,
+					// Only its author (and staff) see a question waiting for approval.
+					questions: pending.length
+						? [...list.questions, ...pending].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+						: list.questions,
+					myVotes,
+					myQuestions
+				};
+			});
+		},
+		{ maxBatch: 500 }
+	);
+
+	/** The public list of a class's questions, shared while the class seq is unchanged. */
+	async #publicList(classId: string, seq: number) {
+		const cached = this.publicSnapshots.get(classId);
+		if (cached?.seq === seq) return cached;
+		const rows = await this.db.question.findMany({
+			where: { classId, status: 'VISIBLE' },
+			include: questionInclude,
+			orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
+		});
+		const list = {
+			seq,
+			maxSeq: Math.max(seq, ...rows.map((r) => r.version)),
+			questions: rows.map(publicView)
+		};
+		this.publicSnapshots.set(classId, list);
+		return list;
+	}
+
+	/** Each user's own questions (ids, and those still pending as views) and votes in a class. */
+	async #ownActivity(classId: string, userIds: string[]) {
+		const users = [...new Set(userIds)];
+		const [mine, votes] = await Promise.all([
+			this.db.question.findMany({
+				where: { classId, authorId: { in: users } },
+				include: questionInclude,
+				orderBy: [{ createdAt: 'asc' }, { id: 'asc' }]
+			}),
+			this.db.questionVote.findMany({
+				where: { userId: { in: users }, question: { classId } },
+				select: { questionId: true, userId: true }
+			})
+		]);
+		const own = new Map(
+			users.map((id) => [
+				id,
+				{ myQuestions: [] as string[], myVotes: [] as string[], pending: [] as QuestionView[] }
+			])
+		);
+		for (const q of mine) {
+			const entry = own.get(q.authorId)!;
+			entry.myQuestions.push(q.id);
+			if (q.status === 'PENDING') entry.pending.push(publicView(q));
+		}
+		for (const v of votes) own.get(v.userId)!.myVotes.push(v.questionId);
+		return own;
 	}
 }
