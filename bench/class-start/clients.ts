@@ -17,7 +17,14 @@ export type RushCommand = {
 	mode: 'app' | 'raw';
 	timeoutMs: number;
 };
-export type ViewerTiming = { media: number | null; qa: number | null; error?: string };
+/** How the media join placed the viewer: in the SFU room, or sent to HLS (the class's WebRTC capacity is reached). */
+export type MediaMode = 'webrtc' | 'hls';
+export type ViewerTiming = {
+	media: number | null;
+	mode?: MediaMode;
+	qa: number | null;
+	error?: string;
+};
 
 const managers: Manager[] = [];
 
@@ -33,12 +40,18 @@ async function viewer(command: RushCommand, cookie: string): Promise<ViewerTimin
 	const media = manager.socket('/media');
 	const qa = manager.socket('/qa');
 	const since = () => performance.now() - started;
-	const join = async (socket: typeof media, event: string, payload: unknown): Promise<number> => {
+	let mode: MediaMode | undefined;
+	const join = async (
+		socket: typeof media,
+		event: string,
+		payload: unknown,
+		answered: (reply: { ok: boolean; error?: string }) => boolean = (reply) => reply.ok
+	): Promise<number> => {
 		const reply = (await socket.timeout(command.timeoutMs).emitWithAck(event, payload)) as {
 			ok: boolean;
 			error?: string;
 		};
-		if (!reply.ok) throw new Error(`${event}: ${reply.error}`);
+		if (!answered(reply)) throw new Error(`${event}: ${reply.error}`);
 		return since();
 	};
 	const raw = command.mode === 'raw';
@@ -46,7 +59,12 @@ async function viewer(command: RushCommand, cookie: string): Promise<ViewerTimin
 		join(
 			media,
 			raw ? 'join' : 'live:join',
-			raw ? command.classId : { classId: command.classId, role: 'viewer' }
+			raw ? command.classId : { classId: command.classId, role: 'viewer' },
+			// The watch page plays an overflowed viewer over HLS: answered, in the other mode.
+			(reply) => {
+				mode = reply.ok ? 'webrtc' : reply.error === 'overflow' ? 'hls' : undefined;
+				return mode !== undefined;
+			}
 		),
 		join(
 			qa,
@@ -57,6 +75,7 @@ async function viewer(command: RushCommand, cookie: string): Promise<ViewerTimin
 	const error = [m, q].find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
 	return {
 		media: m.status === 'fulfilled' ? m.value : null,
+		...(m.status === 'fulfilled' ? { mode } : {}),
 		qa: q.status === 'fulfilled' ? q.value : null,
 		...(error ? { error: String(error.reason?.message ?? error.reason) } : {})
 	};

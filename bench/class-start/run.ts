@@ -14,6 +14,7 @@
  *
  * Run: npm run build && npx tsx bench/class-start/run.ts [--n 5000] [--spread 10]
  *        [--db pglite|postgres|both] [--pg-url postgresql://root@127.0.0.1:5432/postgres]
+ *        [--cpu-prof <dir>]
  */
 import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -52,7 +53,8 @@ const { values: args } = parseArgs({
 		n: { type: 'string', default: '5000' },
 		spread: { type: 'string', default: '10' },
 		db: { type: 'string', default: 'both' },
-		'pg-url': { type: 'string', default: DEFAULT_PG_URL }
+		'pg-url': { type: 'string', default: DEFAULT_PG_URL },
+		'cpu-prof': { type: 'string' }
 	}
 });
 const N = Number(args.n);
@@ -156,7 +158,13 @@ async function firstFrame(browser: Browser, url: string, classId: string, token:
 	await context.addInitScript(recordPeerConnections);
 	const page = await context.newPage();
 	const started = performance.now();
-	await page.goto(`${url}/classes/${classId}/watch`, { timeout: TIMEOUT_MS });
+	try {
+		await page.goto(`${url}/classes/${classId}/watch`, { timeout: TIMEOUT_MS });
+	} catch (error) {
+		// A page that does not load within the timeout has no first frame: reported as 'none'.
+		log(`a Chromium viewer's page did not load: ${String(error).split('\n')[0]}`);
+		return { ms: null, context };
+	}
 	while (performance.now() - started < TIMEOUT_MS) {
 		if ((await playback(page)).frames > 0) return { ms: performance.now() - started, context };
 		await sleep(50);
@@ -171,6 +179,9 @@ type Summary = {
 	qa: number[];
 	both: number[];
 	failed: number;
+	/** Media joins answered into the SFU room, and sent to HLS by the overflow. */
+	webrtc: number;
+	hls: number;
 	errors: string[];
 };
 
@@ -186,6 +197,8 @@ function summarize(label: string, timings: ViewerTiming[]): Summary {
 			timings.map((t) => (t.media !== null && t.qa !== null ? Math.max(t.media, t.qa) : null))
 		),
 		failed: timings.filter((t) => t.error).length,
+		webrtc: timings.filter((t) => t.mode === 'webrtc').length,
+		hls: timings.filter((t) => t.mode === 'hls').length,
 		errors: [...new Set(timings.flatMap((t) => (t.error ? [t.error] : [])))].slice(0, 3)
 	};
 }
@@ -226,13 +239,16 @@ async function runOne(kind: Kind, browser: Browser): Promise<{ summary: Summary;
 	const target = await benchDatabase(kind, { pgUrl: args['pg-url'] });
 	try {
 		const seeded = await seed(target);
-		const server = await startServer({
-			...target.env,
-			MEDIA_LISTEN_IP: '127.0.0.1',
-			MEDIA_WORKERS: '1',
-			MEDIA_RTC_MIN_PORT: '32000',
-			MEDIA_RTC_MAX_PORT: '32999'
-		});
+		const server = await startServer(
+			{
+				...target.env,
+				MEDIA_LISTEN_IP: '127.0.0.1',
+				MEDIA_WORKERS: '1',
+				MEDIA_RTC_MIN_PORT: '32000',
+				MEDIA_RTC_MAX_PORT: '32999'
+			},
+			{ cpuProfileDir: args['cpu-prof'] }
+		);
 		const contexts: { close: () => Promise<void> }[] = [];
 		try {
 			const studioContext = await browser.newContext({ locale: 'zh-CN' });
@@ -314,6 +330,7 @@ console.log(
 			'Q&A snapshot p50/p99/max ms',
 			'both p50/p99/max ms',
 			'both ≤ 15 s',
+			'WebRTC / HLS',
 			'failed'
 		],
 		...summaries.map((s) => [
@@ -322,6 +339,7 @@ console.log(
 			stats(s.qa),
 			stats(s.both),
 			`${within(s.both, 15_000)} / ${s.n}`,
+			`${s.webrtc} / ${s.hls}`,
 			String(s.failed)
 		])
 	])
