@@ -184,8 +184,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 	function connectionsOf(userId: string, classId: string, except: string): number {
 		let count = 0;
 		for (const other of localSocketsIn(nsp, userRoom(userId))) {
-			const o = state(other).live;
-			if (other.id !== except && o?.classId === classId && o.userId === userId) count++;
+			if (other.id !== except && state(other).live?.classId === classId) count++;
 		}
 		return count;
 	}

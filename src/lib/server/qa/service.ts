@@ -514,11 +514,7 @@ export class QaService {
 		if (participant && (lastSeq === null || lastSeq === undefined)) {
 			return this.#participantSnapshots.add(classId, access.user.id);
 		}
-		const cls = await this.db.policyClass.findUnique({
-			where: { id: classId },
-			select: { qaSeq: true, qaPreModeration: true }
-		});
-		if (!cls) throw new QaError('qa_error_not_found');
+		const cls = await this.#qaState(classId);
 		const delta = lastSeq !== null && lastSeq !== undefined && lastSeq <= cls.qaSeq;
 		if (participant && !delta) return this.#participantSnapshots.add(classId, access.user.id);
 		const viewer = { role: access.role, userId: access.user.id };
@@ -548,11 +544,7 @@ export class QaService {
 	 */
 	readonly #participantSnapshots = new GroupCommit<string, Snapshot>(
 		async (classId, userIds) => {
-			const cls = await this.db.policyClass.findUnique({
-				where: { id: classId },
-				select: { qaSeq: true, qaPreModeration: true }
-			});
-			if (!cls) throw new QaError('qa_error_not_found');
+			const cls = await this.#qaState(classId);
 			const [list, own] = await Promise.all([
 				this.#publicList(classId, cls.qaSeq),
 				this.#ownActivity(classId, userIds)
@@ -574,6 +566,16 @@ export class QaService {
 		},
 		{ maxBatch: 500 }
 	);
+
+	/** The class's Q&A seq and moderation setting; a missing class is the client's error. */
+	async #qaState(classId: string) {
+		const cls = await this.db.policyClass.findUnique({
+			where: { id: classId },
+			select: { qaSeq: true, qaPreModeration: true }
+		});
+		if (!cls) throw new QaError('qa_error_not_found');
+		return cls;
+	}
 
 	/** The public list of a class's questions, shared while the class seq is unchanged. */
 	async #publicList(classId: string, seq: number) {
