@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -48,6 +49,15 @@ export async function startAppServer(
 		ORIGIN: `http://127.0.0.1:${listenPort}`,
 		...env
 	};
+	// Servers on one database are one deployment and share Redis keys and
+	// channels; other test servers on the same Redis keep apart (a sign-in
+	// lock-out left by one run must not lock the next).
+	merged.REDIS_PREFIX ??=
+		'test:' +
+		createHash('sha256')
+			.update(merged.DATABASE_URL || merged.PGLITE_DIR || '')
+			.digest('hex')
+			.slice(0, 16);
 	// A variable given as undefined is left out altogether (ORIGIN, say).
 	for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
 	const child = spawn(process.execPath, ['src/server.js'], {

@@ -19,6 +19,11 @@ const envSchema = z.object({
 		.string()
 		.regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL')
 		.optional(),
+	/** Starts every Redis key and channel, so deployments sharing one Redis keep apart. */
+	REDIS_PREFIX: z
+		.string()
+		.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'REDIS_PREFIX may hold letters, digits and _ . : - only')
+		.default('taxpayer-classroom'),
 	RECORDINGS_DIR: z.string().min(1).default('./data/recordings'),
 	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	/** Wrong passwords an account may send before it waits. */

@@ -144,14 +144,11 @@ export class EventBus {
 	}
 
 	/**
-	 * Shared by every process on one Redis. `sub` must be a connection of its
-	 * own (a subscribed node-redis client takes no other commands).
+	 * Shared by every process on one Redis channel (one per deployment). `sub`
+	 * must be a connection of its own (a subscribed node-redis client takes no
+	 * other commands).
 	 */
-	static async overRedis(
-		pub: RedisPubSub,
-		sub: RedisPubSub,
-		channel = 'taxpayer-classroom:events'
-	): Promise<EventBus> {
+	static async overRedis(pub: RedisPubSub, sub: RedisPubSub, channel: string): Promise<EventBus> {
 		const bus = new EventBus({ pub, sub, channel });
 		await sub.subscribe(channel, (message) => void bus.#receive(message));
 		return bus;

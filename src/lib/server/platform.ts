@@ -65,11 +65,12 @@ async function createPlatform(): Promise<Platform> {
 		redis = createClient({ url: config.env.REDIS_URL });
 		const subscriber = redis.duplicate();
 		await Promise.all([redis.connect(), subscriber.connect()]);
-		events = await EventBus.overRedis(redis, subscriber);
+		events = await EventBus.overRedis(redis, subscriber, `${config.env.REDIS_PREFIX}:events`);
 	}
 	const registrations = new Registrations(db, events);
 	const throttles = createThrottles({
 		redis,
+		prefix: `${config.env.REDIS_PREFIX}:throttle`,
 		policies: {
 			loginAccount: {
 				points: config.env.LOGIN_MAX_FAILURES,

@@ -78,11 +78,12 @@ export type Throttles = Record<ThrottleName, Throttle>;
 export function createThrottles(
 	options: {
 		redis?: ThrottleRedis | null;
+		/** Starts the throttles' Redis keys (REDIS_PREFIX's, in the app). */
 		prefix?: string;
 		policies?: Partial<Record<ThrottleName, ThrottlePolicy>>;
 	} = {}
 ): Throttles {
-	const prefix = options.prefix ?? 'taxpayer-classroom:throttle';
+	const prefix = options.prefix ?? 'throttle';
 	const entries = Object.entries(THROTTLE_POLICIES).map(([name, base]) => {
 		const policy = { ...base, ...options.policies?.[name as ThrottleName] };
 		const common = {

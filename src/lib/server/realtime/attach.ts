@@ -19,7 +19,7 @@ export async function attachRealtime(p: Platform, httpServer: HttpServer): Promi
 		const pub = p.redis.duplicate();
 		const sub = p.redis.duplicate();
 		await Promise.all([pub.connect(), sub.connect()]);
-		io.adapter(createAdapter(pub, sub));
+		io.adapter(createAdapter(pub, sub, { key: `${p.config.env.REDIS_PREFIX}:socket.io` }));
 	}
 	const { db, events, lifecycle, throttles, media, accessFacts } = p;
 	const sessions = new SocketSessions({ db, events, sessions: p.sessions });
