@@ -91,7 +91,11 @@ describe('ClassRecorder', () => {
 			logger,
 			dir,
 			ports: new PortAllocator(43600, 43699),
-			restartDelayMs: 500
+			restartDelayMs: 500,
+			// On a loaded CI machine FFmpeg may take over 5 s to write its first
+			// bytes; the stall watchdog would then add a segment this test does not
+			// expect. The watchdog has its own test below.
+			stallMs: 20_000
 		});
 		await waitFor('first segment', () => recorder.currentSegment !== null, 10_000);
 		const liveStart = recorder.currentSegment!.startedAt;
@@ -130,7 +134,6 @@ describe('ClassRecorder', () => {
 		// Nothing may keep sending at this worker's ports once the next test kills it.
 		await Promise.all([screen.stop(), mic.stop()]);
 		const liveSeconds = (manifest.endedAt! - liveStart) / 1000;
-		expect(manifest.segments.length).toBe(3);
 		expect(manifest.segments.map((s) => s.endReason)).toEqual(['switched', 'died', 'stopped']);
 		expect(manifest.segments[1]!.video?.producerId).toBe(screen.producerId);
 		for (const s of manifest.segments) expect(s.audio?.producerId).toBe(mic.producerId);

@@ -120,7 +120,10 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			ffmpegPath: 'ffmpeg',
 			restartDelayMs: 1000,
 			settleMs: 250,
-			stallMs: 5000,
+			// FFmpeg may probe its RTP input for up to 5 s (its analyzeduration)
+			// before it writes; a loaded machine adds to that. A shorter wait
+			// restarts a healthy FFmpeg just before its first write.
+			stallMs: 12_000,
 			resume: false,
 			hls: true,
 			hlsSegmentSeconds: 1,
