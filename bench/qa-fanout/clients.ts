@@ -23,12 +23,15 @@ const managers: Manager[] = [];
 type Tracker = { sentAt: number; received: number; times: number[]; done: () => void };
 const tracking = new Map<string, Tracker>();
 
-function onDelivery(text: string | undefined) {
-	if (!text) return;
-	const t = tracking.get(text);
-	if (!t) return;
-	t.times.push(performance.now() - t.sentAt);
-	if (++t.received === receivers.qa.length) t.done();
+/** One event may carry several questions: the Q&A namespace sends the asks it wrote together at once. */
+function onDelivery(event: { questions: { text: string }[] }) {
+	const now = performance.now();
+	for (const { text } of event.questions) {
+		const t = tracking.get(text);
+		if (!t) continue;
+		t.times.push(now - t.sentAt);
+		if (++t.received === receivers.qa.length) t.done();
+	}
 }
 
 function send(msg: unknown) {
@@ -65,12 +68,8 @@ async function connectAll(url: string, n: number, cookie: string, askerCookie: s
 		const batch = Array.from({ length: Math.min(BATCH, n - i) }, () => open(cookie));
 		await Promise.all(batch.map(join));
 		for (const s of batch) {
-			s.qa.on('qa:event', (e: { questions: { text: string }[] }) =>
-				onDelivery(e.questions[0]?.text)
-			);
-			s.raw.on('qa:event', (e: { questions: { text: string }[] }) =>
-				onDelivery(e.questions[0]?.text)
-			);
+			s.qa.on('qa:event', onDelivery);
+			s.raw.on('qa:event', onDelivery);
 			receivers.qa.push(s.qa);
 			receivers.raw.push(s.raw);
 		}
