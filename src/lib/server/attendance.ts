@@ -38,21 +38,18 @@ export class Attendance {
 	readonly #chains = new Map<string, Promise<void>>();
 	#timer: ReturnType<typeof setInterval> | null = null;
 	/** Joins that arrive together (the minute a class starts) are written in one statement. */
-	readonly #joins = new GroupCommit<LivePresence, void>(
-		async (_, joins) => {
-			await this.db.liveAttendance.createMany({
-				data: joins.map((e) => ({
-					classId: e.classId,
-					userId: e.userId,
-					connectionId: e.connectionId,
-					joinedAt: new Date(e.at),
-					seenAt: new Date(e.at)
-				}))
-			});
-			return joins.map(() => undefined);
-		},
-		{ maxBatch: 500 }
-	);
+	readonly #joins = new GroupCommit<LivePresence, void>(async (_, joins) => {
+		await this.db.liveAttendance.createMany({
+			data: joins.map((e) => ({
+				classId: e.classId,
+				userId: e.userId,
+				connectionId: e.connectionId,
+				joinedAt: new Date(e.at),
+				seenAt: new Date(e.at)
+			}))
+		});
+		return joins.map(() => undefined);
+	});
 	#unsubscribe: (() => void)[] = [];
 
 	constructor(

@@ -152,9 +152,8 @@ export class CachedAccessFacts implements AccessFactsSource {
 	) {
 		this.#source = databaseFacts(db);
 		this.fresh = this.#source;
-		this.#registrationReads = new GroupCommit(
-			(classId, userIds) => registrationsIn(db, classId, userIds),
-			{ maxBatch: 500 }
+		this.#registrationReads = new GroupCommit((classId, userIds) =>
+			registrationsIn(db, classId, userIds)
 		);
 		events.on('class.lifecycle', 'every-process', (e) => {
 			this.#classes.delete(e.classId);

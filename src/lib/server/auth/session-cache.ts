@@ -15,9 +15,8 @@ import { sessionIdFromToken, validateSessionTokens, type ValidatedSession } from
 export class SessionCache {
 	readonly #byId = new Map<string, { at: number; session: ValidatedSession }>();
 	readonly #byUser = new Map<string, Set<string>>();
-	readonly #reads = new GroupCommit<string, ValidatedSession | null>(
-		(_, tokens) => validateSessionTokens(this.db, tokens, this.sessionDays),
-		{ maxBatch: 500 }
+	readonly #reads = new GroupCommit<string, ValidatedSession | null>((_, tokens) =>
+		validateSessionTokens(this.db, tokens, this.sessionDays)
 	);
 
 	constructor(

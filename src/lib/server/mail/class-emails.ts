@@ -29,9 +29,8 @@ export class ClassEmails {
 	readonly sender: MailSender;
 	#unsubscribe: (() => void)[] = [];
 	/** Registrations arriving together are welcomed with one insert per class. */
-	readonly #welcomes = new GroupCommit<Welcome, void>(
-		(classId, welcomes) => this.#welcome(classId, welcomes),
-		{ maxBatch: 500 }
+	readonly #welcomes = new GroupCommit<Welcome, void>((classId, welcomes) =>
+		this.#welcome(classId, welcomes)
 	);
 
 	constructor(

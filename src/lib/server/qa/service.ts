@@ -542,30 +542,27 @@ export class QaService {
 	 * class at once (the class start): one read of the class, of the public
 	 * list (shared per class seq) and of the joiners' own questions and votes.
 	 */
-	readonly #participantSnapshots = new GroupCommit<string, Snapshot>(
-		async (classId, userIds) => {
-			const cls = await this.#qaState(classId);
-			const [list, own] = await Promise.all([
-				this.#publicList(classId, cls.qaSeq),
-				this.#ownActivity(classId, userIds)
-			]);
-			return userIds.map((userId) => {
-				const { myQuestions, myVotes, pending } = own.get(userId)!;
-				return {
-					seq: list.maxSeq,
-					full: true,
-					preModeration: cls.qaPreModeration,
-					// Only its author (and staff) see a question waiting for approval.
-					questions: pending.length
-						? [...list.questions, ...pending].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-						: list.questions,
-					myVotes,
-					myQuestions
-				};
-			});
-		},
-		{ maxBatch: 500 }
-	);
+	readonly #participantSnapshots = new GroupCommit<string, Snapshot>(async (classId, userIds) => {
+		const cls = await this.#qaState(classId);
+		const [list, own] = await Promise.all([
+			this.#publicList(classId, cls.qaSeq),
+			this.#ownActivity(classId, userIds)
+		]);
+		return userIds.map((userId) => {
+			const { myQuestions, myVotes, pending } = own.get(userId)!;
+			return {
+				seq: list.maxSeq,
+				full: true,
+				preModeration: cls.qaPreModeration,
+				// Only its author (and staff) see a question waiting for approval.
+				questions: pending.length
+					? [...list.questions, ...pending].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+					: list.questions,
+				myVotes,
+				myQuestions
+			};
+		});
+	});
 
 	/** The class's Q&A seq and moderation setting; a missing class is the client's error. */
 	async #qaState(classId: string) {
