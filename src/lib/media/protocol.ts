@@ -1,13 +1,13 @@
 import { z } from '../zod.ts';
 
+export { MEDIA_NAMESPACE } from './wire-constants.ts';
+
 /**
  * Wire protocol of the live-class media namespace, shared by the server
  * (src/lib/server/media/namespace.ts) and the browser (src/lib/media/*):
  * the socket.io event maps below type both ends, and every client payload
  * has its zod schema, checked by the server.
  */
-export const MEDIA_NAMESPACE = '/media';
-
 type Ack<T> = (reply: T) => void;
 type Empty = Record<string, never>;
 

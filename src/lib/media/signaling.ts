@@ -1,18 +1,18 @@
 import { io, type Socket } from 'socket.io-client';
 import { reconnectWhenCut } from '../realtime/reconnect.ts';
-import {
-	MEDIA_NAMESPACE,
-	type ConsumerEvent,
-	type JoinReply,
-	type LiveErrorCode,
-	type LiveRole,
-	type LiveStatusEvent,
-	type MediaClientEvents,
-	type MediaServerEvents,
-	type ProducerEvent,
-	type PublisherQuality,
-	type StatusReply
+import type {
+	ConsumerEvent,
+	JoinReply,
+	LiveErrorCode,
+	LiveRole,
+	LiveStatusEvent,
+	MediaClientEvents,
+	MediaServerEvents,
+	ProducerEvent,
+	PublisherQuality,
+	StatusReply
 } from './protocol.ts';
+import { MEDIA_NAMESPACE } from './wire-constants.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 

@@ -1,16 +1,16 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { reconnectWhenCut } from '../realtime/reconnect.ts';
-import {
-	QA_NAMESPACE,
-	type ActionReply,
-	type JoinReply,
-	type QaAction,
-	type QaClientEvents,
-	type QaEvent,
-	type QaServerEvents,
-	type QaRole,
-	type QuestionView
+import type {
+	ActionReply,
+	JoinReply,
+	QaAction,
+	QaClientEvents,
+	QaEvent,
+	QaServerEvents,
+	QaRole,
+	QuestionView
 } from './protocol.ts';
+import { QA_NAMESPACE } from './wire-constants.ts';
 
 export type QaState = {
 	connected: boolean;

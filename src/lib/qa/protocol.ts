@@ -1,4 +1,7 @@
 import { z } from '../zod.ts';
+import { ANSWER_MAX, QUESTION_MAX } from './wire-constants.ts';
+
+export { ANSWER_MAX, QA_NAMESPACE, QUESTION_MAX } from './wire-constants.ts';
 
 /**
  * Wire protocol of the live Q&A namespace ('/qa'), shared by the server and the
@@ -6,8 +9,6 @@ import { z } from '../zod.ts';
  * question's `version` is the seq of the last event that changed it, so clients
  * apply snapshots idempotently and resync by asking for `version > lastSeq`.
  */
-export const QA_NAMESPACE = '/qa';
-
 type Ack<T> = (reply: T) => void;
 
 /** Client → server; both are acknowledged. */
@@ -25,8 +26,6 @@ export interface QaServerEvents {
 	/** My session ended (signed out, expired): the connection closes. */
 	'session:ended': (event: Record<string, never>) => void;
 }
-export const QUESTION_MAX = 500;
-export const ANSWER_MAX = 2000;
 
 export type QuestionStatus = 'PENDING' | 'VISIBLE' | 'HIDDEN';
 export type QaRole = 'moderator' | 'participant' | 'readonly';

@@ -23,6 +23,3 @@ export const surveySchema = z.object({
 		.default('')
 		.transform((v) => v || null)
 });
-
-export const SURVEY_DIMENSIONS = ['content', 'instructor', 'avQuality'] as const;
-export type SurveyDimension = (typeof SURVEY_DIMENSIONS)[number];
