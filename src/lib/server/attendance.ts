@@ -50,6 +50,17 @@ export class Attendance {
 		});
 		return joins.map(() => undefined);
 	});
+	/** Leaves that arrive together are written in one statement, each at its own time. */
+	readonly #leaves = new GroupCommit<LivePresence, void>(async (_, leaves) => {
+		await this.db.$executeRaw`
+			UPDATE live_attendance AS a SET left_at = l.at, seen_at = l.at
+			FROM unnest(
+				${leaves.map((e) => e.connectionId)}::text[],
+				${leaves.map((e) => new Date(e.at).toISOString())}::timestamp[]
+			) AS l(connection_id, at)
+			WHERE a.connection_id = l.connection_id AND a.left_at IS NULL`;
+		return leaves.map(() => undefined);
+	});
 	#unsubscribe: (() => void)[] = [];
 
 	constructor(
@@ -112,16 +123,12 @@ export class Attendance {
 	}
 
 	async #record(e: LivePresence): Promise<void> {
-		const at = new Date(e.at);
 		if (e.type === 'joined') {
 			await this.#joins.add('live', e);
 			this.#open.set(e.connectionId, { classId: e.classId });
 		} else {
 			this.#open.delete(e.connectionId);
-			await this.db.liveAttendance.updateMany({
-				where: { connectionId: e.connectionId, leftAt: null },
-				data: { leftAt: at, seenAt: at }
-			});
+			await this.#leaves.add('live', e);
 		}
 	}
 
