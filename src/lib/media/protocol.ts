@@ -1,13 +1,14 @@
 import { z } from '../zod.ts';
 
-export { MEDIA_NAMESPACE } from './wire-constants.ts';
-
 /**
  * Wire protocol of the live-class media namespace, shared by the server
  * (src/lib/server/media/namespace.ts) and the browser (src/lib/media/*):
  * the socket.io event maps below type both ends, and every client payload
- * has its zod schema, checked by the server.
+ * has its zod schema, checked by the server. Its plain values live in
+ * wire-constants.ts, so browser code can read them without loading zod.
  */
+export { MEDIA_NAMESPACE } from './wire-constants.ts';
+
 type Ack<T> = (reply: T) => void;
 type Empty = Record<string, never>;
 

@@ -1,14 +1,16 @@
 import { z } from '../zod.ts';
 import { ANSWER_MAX, QUESTION_MAX } from './wire-constants.ts';
 
-export { ANSWER_MAX, QA_NAMESPACE, QUESTION_MAX } from './wire-constants.ts';
-
 /**
  * Wire protocol of the live Q&A namespace ('/qa'), shared by the server and the
  * browser client. Every state change carries the class's sequence number; a
  * question's `version` is the seq of the last event that changed it, so clients
  * apply snapshots idempotently and resync by asking for `version > lastSeq`.
+ * Its plain values live in wire-constants.ts, so browser code can read them
+ * without loading zod; they are re-exported here for the server.
  */
+export { ANSWER_MAX, QA_NAMESPACE, QUESTION_MAX } from './wire-constants.ts';
+
 type Ack<T> = (reply: T) => void;
 
 /** Client → server; both are acknowledged. */

@@ -10,9 +10,10 @@ type Waiting<I, O> = { item: I; resolve: (output: O) => void; reject: (error: un
 type Options = { maxBatch: number; windowMs?: number };
 
 /**
- * Reads and writes of the class-start rush: a 5 ms window lets the first
- * batch gather the joins arriving just after it (without one, a rush of
- * 5,000 joins ran as ~1,500 batches of three), at a cost no single user notices.
+ * Reads and writes of the rush minutes (registration opening, class start):
+ * a 5 ms window lets the first batch gather the requests arriving just after
+ * it (without one, a rush of 5,000 joins ran as ~1,500 batches of three), at
+ * a cost no single user notices.
  */
 const RUSH: Options = { maxBatch: 500, windowMs: 5 };
 
