@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import fs from 'node:fs/promises';
 
 /**
  * Hands out even/odd UDP port pairs (RTP, RTCP) for FFmpeg to listen on, from
@@ -52,4 +53,27 @@ function isFree(port: number, host: string): Promise<boolean> {
 		});
 		socket.bind(port, host, () => socket.close(() => resolve(true)));
 	});
+}
+
+/**
+ * The UDP ports of `ports` that some socket on this machine is bound to, read
+ * from /proc/net/udp{,6} (null where /proc is missing). Unlike a test bind,
+ * reading does not race the program about to bind them.
+ */
+export async function boundUdpPorts(ports: number[]): Promise<Set<number> | null> {
+	const tables = await Promise.all(
+		['/proc/net/udp', '/proc/net/udp6'].map((file) => fs.readFile(file, 'utf8').catch(() => null))
+	);
+	if (tables.every((t) => t === null)) return null;
+	const wanted = new Set(ports);
+	const bound = new Set<number>();
+	for (const table of tables) {
+		for (const line of table?.split('\n').slice(1) ?? []) {
+			// "  sl  local_address rem_address ...": the local port is the hex after the colon.
+			const local = line.trim().split(/\s+/)[1];
+			const port = local ? Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) : NaN;
+			if (wanted.has(port)) bound.add(port);
+		}
+	}
+	return bound;
 }

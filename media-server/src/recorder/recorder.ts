@@ -14,7 +14,7 @@ import {
 	type RecordingSegmentInfo,
 	type SegmentTrack
 } from './manifest.js';
-import type { PortAllocator } from './ports.js';
+import { boundUdpPorts, type PortAllocator } from './ports.js';
 
 export interface ClassRecorderOptions {
 	recordingId: string;
@@ -368,9 +368,8 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			t.consumer.once('transportclose', reschedule);
 			t.consumer.on('producerpause', reschedule);
 		}
-		// FFmpeg binds its sockets right away; give it a moment, then let the
-		// media flow and ask for key frames so the file does not start black.
-		await delay(200);
+		// Media flows (and key frames are asked for) only once FFmpeg listens.
+		await untilListening(child, tracks);
 		await beforeMedia?.();
 		if (segment.stopping) return;
 		info.startedAt = Date.now();
@@ -496,6 +495,8 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			this.#options.logger.warn('recording segment got no media; starting a new one', {
 				classId: this.room.classId,
 				seq: segment.info.seq,
+				// Whether the SFU sent anything tells a dead source from a stuck FFmpeg.
+				packetsSent: await packetsSent(segment.tracks),
 				stderr: stderr().trim().slice(-500)
 			});
 			this.#chain = this.#chain
@@ -514,14 +515,21 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		if (segment.stopping) return;
 		segment.stopping = true;
 		for (const timer of segment.timers) clearTimeout(timer);
-		// SIGINT while the media still flows: FFmpeg only notices it between
-		// packets, then writes the Matroska index or the last HLS segment and
-		// playlist. Matroska: a second SIGINT aborts a blocked read, SIGKILL if
-		// it hangs; flushed clusters survive that. HLS: a second SIGINT would
-		// also abort the final writes and leave an empty playlist, so SIGKILL
-		// instead, which keeps every segment listed so far.
 		const child = segment.child;
-		if (child.exitCode === null && child.signalCode === null) {
+		const running = child.exitCode === null && child.signalCode === null;
+		if (running && reason === 'stalled') {
+			// It has written nothing, so killing it loses nothing; stopped
+			// gracefully it would write a run with a track that never got
+			// media and so has no parameters, which the MP4 cannot take.
+			child.kill('SIGKILL');
+			await segment.exited;
+		} else if (running) {
+			// SIGINT while the media still flows: FFmpeg only notices it between
+			// packets, then writes the Matroska index or the last HLS segment and
+			// playlist. Matroska: a second SIGINT aborts a blocked read, SIGKILL if
+			// it hangs; flushed clusters survive that. HLS: a second SIGINT would
+			// also abort the final writes and leave an empty playlist, so SIGKILL
+			// instead, which keeps every segment listed so far.
 			child.kill('SIGINT');
 			const hls = segment.info.format === 'hls';
 			const again = setTimeout(() => child.kill(hls ? 'SIGKILL' : 'SIGINT'), hls ? 1500 : 2000);
@@ -730,6 +738,17 @@ function hlsOutput(
 	];
 }
 
+/** RTP packets each track's consumer has sent to FFmpeg, by kind. */
+async function packetsSent(tracks: Track[]): Promise<Record<string, number | null>> {
+	const sent: Record<string, number | null> = {};
+	for (const t of tracks) {
+		const stats = await t.consumer.getStats().catch(() => []);
+		const outbound = stats.find((s) => s.type === 'outbound-rtp');
+		sent[t.consumer.kind] = outbound?.packetCount ?? null;
+	}
+	return sent;
+}
+
 /** Bytes FFmpeg has written for the segment (an HLS run counts its unfinished .tmp too). */
 async function bytesWritten(dir: string, info: RecordingSegmentInfo): Promise<number> {
 	const file = path.join(dir, info.file);
@@ -778,6 +797,24 @@ async function stopOrphan(pid: number, dir: string): Promise<void> {
 		return;
 	}
 	for (let i = 0; i < 50 && (await fs.stat(`/proc/${pid}`).catch(() => null)); i++) {
+		await delay(20);
+	}
+}
+
+/**
+ * Waits until FFmpeg has bound every track's RTP port. Until then what the
+ * consumers send is lost, the first key frame with it, and a loaded machine
+ * can take well over a second to start FFmpeg. Gives up after 5 s or when
+ * FFmpeg exits: the exit handler and the stall watchdog take it from there.
+ */
+async function untilListening(child: ChildProcess, tracks: Track[]): Promise<void> {
+	const ports = tracks.map((t) => t.port);
+	const deadline = Date.now() + 5000;
+	while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+		const bound = await boundUdpPorts(ports);
+		// Without /proc, FFmpeg's usual start-up time.
+		if (!bound) return delay(200);
+		if (bound.size === ports.length) return;
 		await delay(20);
 	}
 }
