@@ -26,6 +26,10 @@ const dbEnv = serverUrl
 	? { DATABASE_URL: serverUrl, PGLITE_DIR: '' }
 	: { DATABASE_URL: '', PGLITE_DIR: copyPgliteTemplate() };
 const children: ChildProcess[] = [];
+/** FFmpeg publishers outlive a killed app side, as the studio's browser does. */
+const publisherPids: number[] = [];
+/** What the app sides printed besides their events, shown if the test fails. */
+const appLog: string[] = [];
 
 /** PGlite allows one process on its folder, so the test opens it only while no child runs. */
 async function withDb<T>(use: (db: Db) => Promise<T>): Promise<T> {
@@ -67,8 +71,10 @@ function startAppSide(env: NodeJS.ProcessEnv): Child {
 	const events: Record<string, unknown>[] = [];
 	const waiters: (() => void)[] = [];
 	readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-		if (!line.startsWith('{')) return;
-		events.push(JSON.parse(line) as Record<string, unknown>);
+		if (!line.startsWith('{')) return void appLog.push(`[${child.pid}] ${line}`);
+		const event = JSON.parse(line) as Record<string, unknown>;
+		if (event.event === 'publishing') publisherPids.push(...(event.pids as number[]));
+		events.push(event);
 		for (const wake of waiters.splice(0)) wake();
 	});
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -131,11 +137,25 @@ function running(pid: number): boolean {
 
 afterAll(() => {
 	for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+	for (const pid of publisherPids) if (running(pid)) process.kill(pid, 'SIGKILL');
 	fs.rmSync(root, { recursive: true, force: true });
 });
 
 describe('a class recording across an app restart', () => {
-	it('continues as one replay: both parts joined, the gap cut out, questions placed right', async () => {
+	it('continues as one replay: both parts joined, the gap cut out, questions placed right', async ({
+		onTestFailed
+	}) => {
+		onTestFailed(() => {
+			const dir = recordingDir();
+			console.error(
+				[
+					'app sides:',
+					...appLog,
+					`manifest: ${dir ? JSON.stringify(readManifest(dir)) : 'none'}`,
+					`files: ${dir ? execFileSync('find', [dir, '-type', 'f', '-printf', '%P %s\\n']) : ''}`
+				].join('\n')
+			);
+		});
 		const { classId, instructorId } = await withDb(async (db) => {
 			const instructor = await makeUser(db, 'INSTRUCTOR');
 			const cls = await makeClass(db, { status: 'SCHEDULED', instructorId: instructor.id });
