@@ -109,6 +109,26 @@ describe('redirects after sign-in', () => {
 	});
 });
 
+describe('signed out', () => {
+	it('a page sends the visitor to sign in; the JSON a page fetches answers 401 instead', async () => {
+		const classId = await findClassId(app.url);
+		const page = await fetch(`${app.url}/classes/${classId}/console`, { redirect: 'manual' });
+		expect(page.status).toBe(303);
+		expect(page.headers.get('location')).toMatch(/^\/login\?redirectTo=/);
+		for (const endpoint of [
+			`/api/classes/${classId}/questions`,
+			`/classes/${classId}/console/audience`
+		]) {
+			const response = await fetch(`${app.url}${endpoint}`, {
+				redirect: 'manual',
+				headers: { accept: 'application/json' }
+			});
+			expect(response.status, endpoint).toBe(401);
+			expect(await response.json(), endpoint).toEqual({ message: 'error_signed_out' });
+		}
+	});
+});
+
 describe('sign-in throttling', () => {
 	it('the 6th wrong password in a minute waits; the right one works after the lock-out', async () => {
 		const contact = ACCOUNTS.unregistered;

@@ -10,6 +10,15 @@ export function requireUser(locals: App.Locals, url: URL): SessionUser {
 	return locals.user;
 }
 
+/**
+ * For JSON that pages fetch: an anonymous caller (signed out in another tab,
+ * say) gets 401, not the sign-in page, which the page would try to read as JSON.
+ */
+export function requireApiUser(locals: App.Locals): SessionUser {
+	if (!locals.user) error(401, { message: 'error_signed_out' });
+	return locals.user;
+}
+
 export function requireRole(locals: App.Locals, url: URL, roles: readonly Role[]): SessionUser {
 	const user = requireUser(locals, url);
 	if (!roles.includes(user.role)) error(403, { message: 'error_forbidden' });
