@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { freePort, startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
-import { Audience, decoding, statusOf } from '../support/live-browser.ts';
+import { Audience, connectionsMade, decoding, statusOf } from '../support/live-browser.ts';
 import { findClassId } from '../support/live.ts';
 import { EVENT_PLAYLIST, parseMediaPlaylist } from '../../media-server/src/recorder/hls.ts';
 
@@ -85,6 +85,7 @@ test('after a SIGKILL mid-class the studio and viewers resume by themselves', as
 	}
 	await expect.poll(() => recordedSeconds(classId)).toBeGreaterThanOrEqual(PART_SECONDS);
 
+	const connectionsBefore = await Promise.all(viewers.map(connectionsMade));
 	const exited = new Promise((resolve) => app.process.once('exit', resolve));
 	app.process.kill('SIGKILL');
 	await exited;
@@ -93,7 +94,8 @@ test('after a SIGKILL mid-class the studio and viewers resume by themselves', as
 	app = await startAppServer(env, port);
 	const answeringAt = Date.now();
 
-	for (const viewer of viewers) await decoding(viewer);
+	// On new connections: the ones the crash cut keep their frame counts until the page closes them.
+	await Promise.all(viewers.map((viewer, i) => decoding(viewer, connectionsBefore[i])));
 	const decodingAt = Date.now();
 	await expect.poll(() => statusOf(studio).textContent()).toContain('直播中');
 	console.log(

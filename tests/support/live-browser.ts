@@ -84,11 +84,15 @@ function reportCspViolations() {
 
 export type Playback = { frames: number; audioBytes: number; width: number; height: number };
 
-/** Decoding stats of the page's open peer connections, plus the <video>'s size. */
-export function playback(page: Page): Promise<Playback> {
-	return page.evaluate(async () => {
+/**
+ * Decoding stats of the page's open peer connections, plus the <video>'s size;
+ * with `since`, only of the connections made after the first `since` (see
+ * connectionsMade).
+ */
+export function playback(page: Page, since = 0): Promise<Playback> {
+	return page.evaluate(async (since) => {
 		const result = { frames: 0, audioBytes: 0, width: 0, height: 0 };
-		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.slice(since)) {
 			if (pc.connectionState === 'closed') continue;
 			(await pc.getStats()).forEach((s) => {
 				if (s.type !== 'inbound-rtp') return;
@@ -101,14 +105,24 @@ export function playback(page: Page): Promise<Playback> {
 		}
 		result.width = document.querySelector('video')?.videoWidth ?? 0;
 		return result;
-	});
+	}, since);
+}
+
+/** How many peer connections the page has made so far. */
+export function connectionsMade(page: Page): Promise<number> {
+	return page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.length);
 }
 
 /** Waits until the page decodes more frames than `after` (default: any). */
-export async function decodesBeyond(page: Page, after = 0, timeout = 15_000): Promise<Playback> {
+export async function decodesBeyond(
+	page: Page,
+	after = 0,
+	timeout = 15_000,
+	since = 0
+): Promise<Playback> {
 	let last: Playback | undefined;
 	await expect
-		.poll(async () => (last = await playback(page)).frames, { timeout, interval: 100 })
+		.poll(async () => (last = await playback(page, since)).frames, { timeout, interval: 100 })
 		.toBeGreaterThan(after)
 		.catch(explainLivePage(page));
 	return last!;
@@ -146,10 +160,15 @@ export function explainLivePage(page: Page, serverLog?: () => string) {
 	};
 }
 
-/** Decoding now: frames advance past what the page had decoded so far. */
-export async function decoding(page: Page, timeout?: number): Promise<Playback> {
-	const first = await decodesBeyond(page, 0, timeout);
-	return decodesBeyond(page, first.frames, timeout);
+/**
+ * Decoding now: frames advance past what the page had decoded so far. With
+ * `since` (connectionsMade before a disruption), on a connection made after
+ * it: a connection the disruption froze keeps its last frame count until the
+ * page closes it, and would stand in for new frames.
+ */
+export async function decoding(page: Page, since = 0): Promise<Playback> {
+	const first = await decodesBeyond(page, 0, undefined, since);
+	return decodesBeyond(page, first.frames, undefined, since);
 }
 
 /** The page's first live region (the player's or the studio's state line). */
