@@ -3,17 +3,16 @@ import type { Handle, ServerInit } from '@sveltejs/kit';
 import { paraglideMiddleware } from '$lib/paraglide/server.js';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie.ts';
 import { SESSION_COOKIE } from '$lib/server/auth/session.ts';
-import { platform, sharedHttpServer } from '$lib/server/platform.ts';
+import { platform, sharedHttpServer, startPlatform } from '$lib/server/platform.ts';
 import { attachRealtime } from '$lib/server/realtime/attach.ts';
 import { startRecordings } from '$lib/server/recordings/lifecycle.ts';
 import { securityHeaders } from '$lib/server/security-headers.ts';
 import { browserCareChoice, careModeFor, markCareMode } from '$lib/server/care-mode.ts';
 
 export const init: ServerInit = async () => {
-	// Everything is configured and validated here, before the first request.
-	const p = await platform();
-	// Workers start now, so the first viewer after a restart does not wait for them.
-	void p.media().catch((error) => console.error('[media] could not start', error));
+	// Everything is configured and validated here, before the first request; the
+	// workers start now, so the first viewer after a restart does not wait for them.
+	const p = await startPlatform();
 	const httpServer = sharedHttpServer();
 	if (httpServer) await attachRealtime(p, httpServer);
 	await startRecordings({ db: p.db, events: p.events, media: p.media });

@@ -12,7 +12,7 @@
  * replay and its MP4 are done). stdout lines: JSON events.
  */
 import readline from 'node:readline';
-import { platform } from '../../src/lib/server/platform.ts';
+import { startPlatform } from '../../src/lib/server/platform.ts';
 import { finalizationIdle, startRecordings } from '../../src/lib/server/recordings/lifecycle.ts';
 import { startPublisher } from '../media-server/helpers.ts';
 
@@ -27,7 +27,7 @@ const instructor = {
 };
 
 // As hooks.server.ts starts it: the platform, then the recordings with their recovery.
-const p = await platform();
+const p = await startPlatform();
 await startRecordings({ db: p.db, events: p.events, media: p.media });
 const room = await (await p.media()).getOrCreateRoom(classId);
 const video = await startPublisher(room, 'teacher', { codec: 'h264', keyFrameEvery: 15 });

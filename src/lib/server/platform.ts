@@ -56,8 +56,12 @@ const PLATFORM_KEY = Symbol.for('taxpayer-classroom.platform');
 const HTTP_SERVER_KEY = Symbol.for('taxpayer-classroom.httpServer');
 type Holder = { [PLATFORM_KEY]?: Promise<Platform>; [HTTP_SERVER_KEY]?: HttpServer };
 
-async function createPlatform(): Promise<Platform> {
+async function createPlatform(startMedia: boolean): Promise<Platform> {
 	const config = readServerConfig();
+	const media = mediaServerProvider(config.media);
+	// The workers start while the database opens (about a second each on PGlite):
+	// a server restarted mid-class serves its viewers that much sooner.
+	if (startMedia) void media().catch((error) => console.error('[media] could not start', error));
 	const db = await createDb(config.env);
 	let redis: RedisClient | null = null;
 	let events = EventBus.local();
@@ -95,7 +99,7 @@ async function createPlatform(): Promise<Platform> {
 		lifecycle: new ClassLifecycle(db, events, registrations),
 		throttles,
 		loginGuard: new LoginGuard(throttles),
-		media: mediaServerProvider(config.media),
+		media,
 		realtime: null,
 		materials: new Materials(db, {
 			dir: env.MATERIALS_DIR,
@@ -112,7 +116,14 @@ async function createPlatform(): Promise<Platform> {
 
 export function platform(): Promise<Platform> {
 	const holder = globalThis as Holder;
-	holder[PLATFORM_KEY] ??= createPlatform();
+	holder[PLATFORM_KEY] ??= createPlatform(false);
+	return holder[PLATFORM_KEY];
+}
+
+/** The platform of a process that serves live classes: its media workers start at once. */
+export function startPlatform(): Promise<Platform> {
+	const holder = globalThis as Holder;
+	holder[PLATFORM_KEY] ??= createPlatform(true);
 	return holder[PLATFORM_KEY];
 }
 
