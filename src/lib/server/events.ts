@@ -163,12 +163,14 @@ export class EventBus {
 	}
 
 	/**
-	 * Runs this process's listeners (origin ones first), then tells the other
-	 * processes. Resolves when the local listeners are done; a failing listener
-	 * is logged and does not stop the others.
+	 * Runs this process's every-process listeners, tells the other processes,
+	 * then runs the origin listeners: the people in a class (open sockets, fresh
+	 * caches) learn of a change before the side effects that write (mail,
+	 * attendance) take their turn on the database. Resolves when the local
+	 * listeners are done; a failing listener is logged and does not stop the
+	 * others.
 	 */
 	async publish<K extends DomainEventName>(name: K, event: DomainEvents[K]): Promise<void> {
-		await this.#run(`origin:${name}`, event);
 		await this.#run(`every-process:${name}`, event);
 		if (this.#redis) {
 			const envelope: Envelope = { origin: this.#processId, name, event };
@@ -176,6 +178,7 @@ export class EventBus {
 				console.error('event bus: could not publish to Redis', name, err);
 			});
 		}
+		await this.#run(`origin:${name}`, event);
 	}
 
 	async #receive(message: string): Promise<void> {
