@@ -59,8 +59,8 @@ type Holder = { [PLATFORM_KEY]?: Promise<Platform>; [HTTP_SERVER_KEY]?: HttpServ
 async function createPlatform(startMedia: boolean): Promise<Platform> {
 	const config = readServerConfig();
 	const media = mediaServerProvider(config.media);
-	// The workers start while the database opens (about a second each on PGlite):
-	// a server restarted mid-class serves its viewers that much sooner.
+	// The workers start while the database opens (about two seconds on PGlite
+	// after a crash): a server restarted mid-class has them ready when it answers.
 	if (startMedia) void media().catch((error) => console.error('[media] could not start', error));
 	const db = await createDb(config.env);
 	let redis: RedisClient | null = null;
@@ -114,6 +114,7 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 	};
 }
 
+/** The process's platform; made on first use, its media workers then start when first needed. */
 export function platform(): Promise<Platform> {
 	const holder = globalThis as Holder;
 	holder[PLATFORM_KEY] ??= createPlatform(false);
