@@ -45,7 +45,12 @@ async function signedIn(account: keyof typeof ACCOUNTS): Promise<BrowserContext>
 
 const status = (page: Page) => page.getByRole('status').first();
 
-/** Waits until the live player has played `seconds` of the class. */
+/**
+ * Waits until the live player has played `seconds` of the class over WebRTC,
+ * which is what live attendance counts. An HLS player's clock starts at the
+ * stream's own time, so on HLS the wait would end at once and the figures
+ * below would be wrong for a reason they do not show: that is said instead.
+ */
 async function watches(page: Page, seconds: number) {
 	await expect
 		.poll(() => page.locator('video').evaluate((v: HTMLVideoElement) => v.currentTime), {
@@ -53,6 +58,11 @@ async function watches(page: Page, seconds: number) {
 			interval: 250
 		})
 		.toBeGreaterThanOrEqual(seconds);
+	const { mode, reason } = await page.evaluate(() => ({
+		mode: document.querySelector('[data-testid=live-mode]')?.getAttribute('data-mode'),
+		reason: document.querySelector('[data-testid=hls-reason]')?.getAttribute('data-reason')
+	}));
+	expect(mode, `the player left WebRTC for HLS (${reason})`).toBe('webrtc');
 }
 
 test('a viewer who reconnects is counted once, with about 30 s of live watching', async () => {
