@@ -114,18 +114,21 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 	};
 }
 
+/** The one platform of the process; the first call makes it (and says whether media starts now). */
+function sharedPlatform(startMedia: boolean): Promise<Platform> {
+	const holder = globalThis as Holder;
+	holder[PLATFORM_KEY] ??= createPlatform(startMedia);
+	return holder[PLATFORM_KEY];
+}
+
 /** The process's platform; made on first use, its media workers then start when first needed. */
 export function platform(): Promise<Platform> {
-	const holder = globalThis as Holder;
-	holder[PLATFORM_KEY] ??= createPlatform(false);
-	return holder[PLATFORM_KEY];
+	return sharedPlatform(false);
 }
 
 /** The platform of a process that serves live classes: its media workers start at once. */
 export function startPlatform(): Promise<Platform> {
-	const holder = globalThis as Holder;
-	holder[PLATFORM_KEY] ??= createPlatform(true);
-	return holder[PLATFORM_KEY];
+	return sharedPlatform(true);
 }
 
 export async function getDb(): Promise<Db> {
