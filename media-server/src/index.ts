@@ -54,6 +54,7 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 	readonly #pool: WorkerPool;
 	readonly #logger: MediaLogger;
 	readonly #rooms = new Map<string, Promise<ClassRoom>>();
+	readonly #beforeClose: ((classId: string) => Promise<unknown>)[] = [];
 
 	/** Use createMediaServer(). */
 	constructor(
@@ -92,8 +93,19 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 		return this.#rooms.get(classId);
 	}
 
+	/**
+	 * Runs `finish` (awaited) before any room closes through closeRoom(): a
+	 * recorder writes its last seconds while the media still flows.
+	 */
+	beforeRoomCloses(finish: (classId: string) => Promise<unknown>): void {
+		this.#beforeClose.push(finish);
+	}
+
 	async closeRoom(classId: string): Promise<void> {
-		(await this.#rooms.get(classId)?.catch(() => undefined))?.close();
+		const room = await this.#rooms.get(classId)?.catch(() => undefined);
+		if (!room) return;
+		await Promise.allSettled(this.#beforeClose.map((finish) => finish(classId)));
+		room.close();
 	}
 
 	get roomIds(): string[] {

@@ -104,10 +104,12 @@ export async function startRecordings(deps: {
 		// In the background: going live must not wait for FFmpeg.
 		if (event.type === 'live') void startRecording(event.classId);
 	});
+	// Awaited (a fraction of a second): FFmpeg writes its last segment while
+	// the media still flows. The media namespace closes an ended class's room
+	// after telling its sockets, and the room waits for this first; the
+	// lifecycle listener covers a process that closes no rooms.
+	(await deps.media()).beforeRoomCloses(stopRecording);
 	deps.events.on('class.lifecycle', 'every-process', async (event) => {
-		// Awaited (a fraction of a second): FFmpeg writes its last segment
-		// while the media still flows, before the room closes and the studio
-		// stops sending.
 		if (event.type === 'ended' || event.type === 'cancelled') {
 			await stopRecording(event.classId);
 		}
