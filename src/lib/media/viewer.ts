@@ -86,11 +86,18 @@ export class Viewer {
 	#closed = false;
 	#disconnectTimer?: ReturnType<typeof setTimeout>;
 	#retryTimer?: ReturnType<typeof setTimeout>;
+	/** What the callbacks were last told, for listen() to tell a new listener. */
+	#told: {
+		status?: LiveClassStatus;
+		stream?: MediaStream;
+		interpreter?: MediaStream | null;
+		audioPaused?: boolean;
+	} = {};
 	state: ViewerState = 'connecting';
 	status: LiveClassStatus = 'SCHEDULED';
 
 	constructor(classId: string, callbacks: ViewerCallbacks = {}, options: ViewerOptions = {}) {
-		this.#cb = callbacks;
+		this.#cb = this.#remembering(callbacks);
 		this.signaling = new Signaling(classId, 'viewer', options.url);
 		// With the capabilities from the page, the Device loads while the socket connects.
 		if (options.routerRtpCapabilities) {
@@ -136,6 +143,32 @@ export class Viewer {
 			this.#teardown();
 			this.#setState('forbidden');
 		});
+	}
+
+	/**
+	 * Hands the viewer to new callbacks (the watch page taking over the one its
+	 * early script started) and tells them where things stand: the state, the
+	 * status once known, and the streams being played.
+	 */
+	listen(callbacks: ViewerCallbacks): void {
+		this.#cb = this.#remembering(callbacks);
+		const told = this.#told;
+		callbacks.onState?.(this.state);
+		if (told.status) callbacks.onStatus?.(told.status);
+		if (told.audioPaused !== undefined) callbacks.onAudioPaused?.(told.audioPaused);
+		if (told.stream) callbacks.onStream?.(told.stream);
+		if (told.interpreter) callbacks.onInterpreterStream?.(told.interpreter);
+	}
+
+	#remembering(callbacks: ViewerCallbacks): ViewerCallbacks {
+		const told = this.#told;
+		return {
+			onState: callbacks.onState,
+			onStatus: (status) => callbacks.onStatus?.((told.status = status)),
+			onAudioPaused: (paused) => callbacks.onAudioPaused?.((told.audioPaused = paused)),
+			onStream: (stream) => callbacks.onStream?.((told.stream = stream)),
+			onInterpreterStream: (stream) => callbacks.onInterpreterStream?.((told.interpreter = stream))
+		};
 	}
 
 	#isFinal() {
