@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { paraglideVitePlugin } from '@inlang/paraglide-js';
 import type { Plugin } from 'vite';
@@ -20,6 +21,38 @@ function shareDevHttpServer(): Plugin {
 	};
 }
 
+/**
+ * Names the watch page's early viewer script for the server: its chunk and the
+ * chunks it imports (hashed names, known only after the client build), in
+ * `_app/early-viewer.json` of the client output. See $lib/server/early-viewer.ts.
+ */
+function nameEarlyViewerChunk(): Plugin {
+	const source = path.resolve('src/lib/media/early-viewer.ts');
+	return {
+		name: 'taxpayer-classroom:early-viewer-chunk',
+		applyToEnvironment: (environment) => environment.name === 'client',
+		generateBundle(_options, bundle) {
+			const chunks = Object.values(bundle).flatMap((c) => (c.type === 'chunk' ? [c] : []));
+			const early = chunks.find((c) => c.facadeModuleId === source);
+			if (!early) return this.error(`no chunk for ${source}: is it imported dynamically?`);
+			const imports = new Set<string>();
+			const visit = (file: string) => {
+				for (const imported of chunks.find((c) => c.fileName === file)?.imports ?? []) {
+					if (imports.has(imported)) continue;
+					imports.add(imported);
+					visit(imported);
+				}
+			};
+			visit(early.fileName);
+			this.emitFile({
+				type: 'asset',
+				fileName: '_app/early-viewer.json',
+				source: JSON.stringify({ file: early.fileName, imports: [...imports] })
+			});
+		}
+	};
+}
+
 export default defineConfig({
 	plugins: [
 		paraglideVitePlugin({
@@ -29,7 +62,8 @@ export default defineConfig({
 			outputStructure: 'message-modules'
 		}),
 		sveltekit(),
-		shareDevHttpServer()
+		shareDevHttpServer(),
+		nameEarlyViewerChunk()
 	],
 	test: {
 		environment: 'node',

@@ -8,6 +8,7 @@ import { attachRealtime } from '$lib/server/realtime/attach.ts';
 import { startRecordings } from '$lib/server/recordings/lifecycle.ts';
 import { securityHeaders } from '$lib/server/security-headers.ts';
 import { browserCareChoice, careModeFor, markCareMode } from '$lib/server/care-mode.ts';
+import { preloadEarlyStartFirst, withEarlyStart } from '$lib/server/early-start.ts';
 
 export const init: ServerInit = async () => {
 	// Everything is configured and validated here, before the first request; the
@@ -56,4 +57,18 @@ const handleCareMode: Handle = ({ event, resolve }) => {
 	return resolve(event, { transformPageChunk: ({ html }) => markCareMode(html, on) });
 };
 
-export const handle = sequence(securityHeaders, handleLocale, handleSession, handleCareMode);
+/** The page's load has run when its HTML is transformed, and has said whether to start early. */
+const handleEarlyStart: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event, {
+		transformPageChunk: ({ html }) => withEarlyStart(html, event.locals.earlyStart)
+	});
+	return preloadEarlyStartFirst(response, event.locals.earlyStart);
+};
+
+export const handle = sequence(
+	securityHeaders,
+	handleLocale,
+	handleSession,
+	handleCareMode,
+	handleEarlyStart
+);

@@ -1,5 +1,6 @@
 // Production entry: one HTTP server for SvelteKit pages and socket.io.
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 // Without ORIGIN, adapter-node takes the protocol from PROTOCOL_HEADER or else
 // assumes https, and form posts over plain http then fail its CSRF check. This
@@ -41,9 +42,12 @@ const server = createServer((req, res) => {
 	handler?.(req, res);
 });
 
-// hooks.server.ts picks the server up here and attaches socket.io to it.
+// hooks.server.ts picks the server up here and attaches socket.io to it; the
+// watch page reads the names of its early script's chunks from the client folder.
 /** @type {Record<symbol, unknown>} */ (globalThis)[Symbol.for('taxpayer-classroom.httpServer')] =
 	server;
+/** @type {Record<symbol, unknown>} */ (globalThis)[Symbol.for('taxpayer-classroom.clientDir')] =
+	fileURLToPath(new URL('../build/client', import.meta.url));
 
 // A variable specifier keeps the type checker out of the generated build.
 const buildHandler = '../build/handler.js';

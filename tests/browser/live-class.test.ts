@@ -77,6 +77,12 @@ test('instructor goes live, registered taxpayers watch through screen share, wor
 	await viewer2.goto(`${app.url}/classes/${classId}/watch`);
 	await decodesBeyond(viewer2);
 	console.log(`joining viewer: first frame ${Date.now() - openedAt} ms after navigation`);
+	// The page's HTML started the player (its early script), and the page took
+	// that viewer over once it ran instead of starting a second one.
+	const started = await viewer2.evaluate(() =>
+		['live:early', 'live:start'].map((name) => performance.getEntriesByName(name).length)
+	);
+	expect(started).toEqual([1, 1]);
 
 	for (const viewer of [viewer1, viewer2]) {
 		const first = await playback(viewer);

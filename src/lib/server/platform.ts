@@ -54,7 +54,13 @@ export type RedisClient = ReturnType<typeof createClient>;
 const PLATFORM_KEY = Symbol.for('taxpayer-classroom.platform');
 // server.js (or the dev plugin in vite.config.ts) leaves the HTTP server here.
 const HTTP_SERVER_KEY = Symbol.for('taxpayer-classroom.httpServer');
-type Holder = { [PLATFORM_KEY]?: Promise<Platform>; [HTTP_SERVER_KEY]?: HttpServer };
+// server.js leaves the built client's folder here; the dev server has none.
+const CLIENT_DIR_KEY = Symbol.for('taxpayer-classroom.clientDir');
+type Holder = {
+	[PLATFORM_KEY]?: Promise<Platform>;
+	[HTTP_SERVER_KEY]?: HttpServer;
+	[CLIENT_DIR_KEY]?: string;
+};
 
 async function createPlatform(startMedia: boolean): Promise<Platform> {
 	const config = readServerConfig();
@@ -138,4 +144,9 @@ export async function getDb(): Promise<Db> {
 /** The HTTP server that server.js (or the dev server) runs, if any. */
 export function sharedHttpServer(): HttpServer | undefined {
 	return (globalThis as Holder)[HTTP_SERVER_KEY];
+}
+
+/** The production build's client folder (its scripts and what the build says of them). */
+export function builtClientDir(): string | undefined {
+	return (globalThis as Holder)[CLIENT_DIR_KEY];
 }

@@ -26,6 +26,8 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
 				(server) => server.routerRtpCapabilities,
 				() => null
 			);
+	// The player starts from the HTML, before the page's own code has loaded.
+	if (!over) locals.earlyStart = { classId: cls.id, routerRtpCapabilities };
 	const askSurvey =
 		may.beAskedToRate(access) &&
 		!(await getSurveyResponse(db, cls.id, requireUser(locals, url).id));
