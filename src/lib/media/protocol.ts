@@ -58,7 +58,12 @@ export const joinSchema = z.object({
 	 * also creates (paused) consumers of the producers the class has, saving
 	 * another round trip. mediasoup checks them in depth.
 	 */
-	rtpCapabilities: z.record(z.string(), z.unknown()).optional()
+	rtpCapabilities: z.record(z.string(), z.unknown()).optional(),
+	/**
+	 * A viewer watching the class's HLS stream instead: present in the class
+	 * (attendance, status events) without an SFU peer or a WebRTC seat.
+	 */
+	hls: z.boolean().optional()
 });
 export type JoinRequest = z.infer<typeof joinSchema>;
 

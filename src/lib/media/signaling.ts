@@ -3,6 +3,7 @@ import { reconnectWhenCut } from '../realtime/reconnect.ts';
 import type {
 	ConsumerEvent,
 	JoinReply,
+	JoinRequest,
 	LiveErrorCode,
 	LiveRole,
 	LiveStatusEvent,
@@ -137,9 +138,7 @@ export class Signaling {
 		}
 	}
 
-	async join(
-		options: { recvTransport?: boolean; rtpCapabilities?: Record<string, unknown> } = {}
-	): Promise<JoinState> {
+	async join(options: Omit<JoinRequest, 'classId' | 'role'> = {}): Promise<JoinState> {
 		const reply = await this.#ack((s) =>
 			s.emitWithAck('live:join', { classId: this.classId, role: this.role, ...options })
 		);

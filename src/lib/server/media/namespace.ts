@@ -16,6 +16,7 @@ import {
 	mediaMessageSchema,
 	type JoinConsumer,
 	type JoinReply,
+	type JoinRequest,
 	type JoinWaiting,
 	type LiveError,
 	type LiveErrorCode,
@@ -65,6 +66,8 @@ type Joined = {
 	userId: string;
 	room: ClassRoom | null;
 	waiting?: JoinWaiting;
+	/** Watching the HLS stream: present in the class, with no SFU peer and no WebRTC seat. */
+	hls?: true;
 };
 
 type SocketState = { live?: Joined; joining?: boolean };
@@ -178,7 +181,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			if (set.size === 0) viewers.delete(joined.classId);
 			broadcastViewers(joined.classId);
 			presence('left', joined, socket.id);
-		}
+		} else if (joined.hls) presence('left', joined, socket.id);
 	}
 
 	function connectionsOf(userId: string, classId: string, except: string): number {
@@ -203,12 +206,11 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 
 	async function join(
 		socket: MediaSocket,
-		classId: string,
-		role: LiveRole,
-		withRecvTransport: boolean,
-		rtpCapabilities?: Record<string, unknown>,
+		request: JoinRequest,
 		recheck = true
 	): Promise<JoinReply | null> {
+		const { classId, role, rtpCapabilities, hls } = request;
+		if (hls && role !== 'viewer') return fail('invalid');
 		const user = socketUser(socket);
 		// The second look (below) decides from the database itself.
 		const facts = recheck ? deps.accessFacts : deps.accessFacts.fresh;
@@ -235,6 +237,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		if (
 			role === 'viewer' &&
 			!waiting &&
+			!hls &&
 			(await mustOverflow(await deps.media(), classId, others))
 		) {
 			return fail('overflow');
@@ -248,7 +251,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			// the cache, which may still hold what was true before.
 			const current = recheck ? await classAccess(deps.accessFacts.fresh, user, classId) : access;
 			if (current?.status !== access.status || current?.level !== access.level) {
-				return join(socket, classId, role, withRecvTransport, rtpCapabilities, false);
+				return join(socket, request, false);
 			}
 			return {
 				ok: true,
@@ -257,6 +260,12 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 				producers: [],
 				waiting
 			};
+		}
+		if (hls) {
+			// Counted as present, and told of the class's status; the picture comes over HTTP.
+			state(socket).live = { classId, role, userId: user.id, room: null, hls: true };
+			presence('joined', { classId, userId: user.id }, socket.id);
+			return { ok: true, status: access.status, viewerCount: viewerCount(classId), producers: [] };
 		}
 		const room = wire(await (await deps.media()).getOrCreateRoom(classId));
 		if (!socket.connected) return null;
@@ -276,7 +285,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		// Each saves the client a round trip before it can consume.
 		const [routerRtpCapabilities, recvTransport] = await Promise.all([
 			room.request(socket.id, 'getRouterRtpCapabilities', {}),
-			withRecvTransport
+			request.recvTransport
 				? room.request(socket.id, 'createWebRtcTransport', { direction: 'recv' })
 				: undefined
 		]);
@@ -357,8 +366,7 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			if (s.joining) return ack(fail('busy'));
 			s.joining = true;
 			try {
-				const { classId, role, recvTransport, rtpCapabilities } = parsed.data;
-				const reply = await join(socket, classId, role, recvTransport === true, rtpCapabilities);
+				const reply = await join(socket, parsed.data);
 				if (reply) ack(reply);
 			} catch (err) {
 				if (err instanceof MediaLimitError) return ack(fail('limit', err.message));
