@@ -86,10 +86,24 @@ export async function startRecordings(deps: {
 	const holder = globalThis as WithState;
 	if (holder[STATE_KEY]?.started) return;
 	const config = recordingConfigFromEnv();
+	// A room waits for its recorders to stop before it closes (the media
+	// namespace closes an ended class's room after telling its sockets), so
+	// FFmpeg writes its last seconds while the media still flows. Hooked where
+	// a recorder first takes the media server: recovering finished classes
+	// starts none.
+	const hooked = new WeakSet<MediaServer>();
+	const media = async () => {
+		const server = await deps.media();
+		if (!hooked.has(server)) {
+			hooked.add(server);
+			server.beforeRoomCloses(stopRecording);
+		}
+		return server;
+	};
 	const s: State = {
 		getDb: async () => deps.db,
 		events: deps.events,
-		media: deps.media,
+		media,
 		recorders: new Map(),
 		queue: Promise.resolve(),
 		finishing: new Set(),
@@ -104,11 +118,7 @@ export async function startRecordings(deps: {
 		// In the background: going live must not wait for FFmpeg.
 		if (event.type === 'live') void startRecording(event.classId);
 	});
-	// Awaited (a fraction of a second): FFmpeg writes its last segment while
-	// the media still flows. The media namespace closes an ended class's room
-	// after telling its sockets, and the room waits for this first; the
-	// lifecycle listener covers a process that closes no rooms.
-	(await deps.media()).beforeRoomCloses(stopRecording);
+	// Where no room closes (a process without the media namespace), here.
 	deps.events.on('class.lifecycle', 'every-process', async (event) => {
 		if (event.type === 'ended' || event.type === 'cancelled') {
 			await stopRecording(event.classId);
