@@ -1,9 +1,10 @@
 /**
- * The watch page's early start: its HTML carries this (a JSON script block)
- * and loads the early viewer script, which starts joining the live class
- * while the page's own code is still loading and hydrating.
+ * The watch page's early start: its HTML carries this (JSON in a <meta>
+ * element of this name, which is data, not a script) and loads the early
+ * viewer script, which starts joining the live class while the page's own
+ * code is still loading and hydrating.
  */
-export const EARLY_START_ELEMENT_ID = 'tc-early-start';
+export const EARLY_START_META_NAME = 'tc-early-start';
 
 export type EarlyStart = {
 	classId: string;

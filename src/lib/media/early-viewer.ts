@@ -1,6 +1,6 @@
 import {
 	EARLY_PLAYING_ATTRIBUTE,
-	EARLY_START_ELEMENT_ID,
+	EARLY_START_META_NAME,
 	LIVE_VIDEO_SELECTOR,
 	type EarlyStart
 } from './early-start.ts';
@@ -17,10 +17,10 @@ import { Viewer } from './viewer.ts';
 let early: { classId: string; viewer: Viewer } | undefined = start();
 
 function start(): { classId: string; viewer: Viewer } | undefined {
-	const block = document.getElementById(EARLY_START_ELEMENT_ID);
-	if (!block?.textContent) return undefined;
+	const meta = document.querySelector<HTMLMetaElement>(`meta[name="${EARLY_START_META_NAME}"]`);
+	if (!meta?.content) return undefined;
 	performance.mark('live:early');
-	const { classId, routerRtpCapabilities } = JSON.parse(block.textContent) as EarlyStart;
+	const { classId, routerRtpCapabilities } = JSON.parse(meta.content) as EarlyStart;
 	const viewer = new Viewer(classId, { onStream: show }, { routerRtpCapabilities });
 	void viewer.start();
 	return { classId, viewer };

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { base } from '$app/paths';
-import { EARLY_START_ELEMENT_ID, type EarlyStart } from '$lib/media/early-start.ts';
+import { EARLY_START_META_NAME, type EarlyStart } from '$lib/media/early-start.ts';
+import { escapeHtml } from './html.ts';
 import { builtClientDir } from './platform.ts';
 
 /** Where app.html takes the early start's tags (nothing on other pages). */
@@ -31,16 +32,16 @@ function readEarlyChunks(): EarlyChunks | null {
 
 /**
  * Puts the watch page's early start into its HTML: the class and the router
- * capabilities as a JSON block (not run, so the CSP has nothing to allow), the
- * early viewer script, and preloads of the chunks it imports, all ahead of the
- * page's own scripts. Other pages, and the dev server, get nothing.
+ * capabilities as JSON in a <meta> (data, not an inline script, so the CSP has
+ * nothing to allow), the early viewer script, and preloads of the chunks it
+ * imports, all ahead of the page's own scripts. Other pages, and the dev
+ * server, get nothing.
  */
 export function withEarlyStart(html: string, start: EarlyStart | undefined): string {
 	const found = start && earlyChunks();
 	if (!found) return html.replace(PLACEHOLDER, '');
-	const json = JSON.stringify(start).replace(/</g, '\\u003c');
 	const tags = [
-		`<script type="application/json" id="${EARLY_START_ELEMENT_ID}">${json}</script>`,
+		`<meta name="${EARLY_START_META_NAME}" content="${escapeHtml(JSON.stringify(start))}" />`,
 		`<script type="module" async src="${base}/${found.file}"></script>`,
 		...found.imports.map((file) => `<link rel="modulepreload" href="${base}/${file}" />`)
 	];

@@ -2,6 +2,7 @@ import { m } from '$lib/paraglide/messages.js';
 import { formatCst } from '$lib/time.ts';
 import type { Db } from '../db/client.ts';
 import type { MailKind } from '../db/generated/enums.ts';
+import { escapeHtml } from '../html.ts';
 import { classToIcs } from '../ics.ts';
 import type { ClaimedJob } from './outbox.ts';
 
@@ -37,10 +38,6 @@ const WITH_CALENDAR: readonly MailKind[] = [
 	'RESCHEDULED',
 	'CANCELLED'
 ];
-
-function escapeHtml(text: string): string {
-	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Paragraphs of text, with their links made clickable in the HTML part. */
 function toHtml(paragraphs: string[]): string {
