@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { Audience, statusOf } from '../support/live-browser.ts';
-import { ACCOUNTS, findClassId, goLive, postForm } from '../support/live.ts';
+import { ACCOUNTS, findClassId, goLive, postForm, stubDistinctCamera } from '../support/live.ts';
 
 /**
  * 手语翻译 in real Chromium with fake cameras, against the production build:
@@ -73,7 +73,8 @@ test('a viewer watches the instructor with the interpreter picture-in-picture, p
 	let signer: Page, viewer: Page;
 	[studio, signer, viewer] = await Promise.all([
 		audience.as('instructor'),
-		audience.as('unregistered'),
+		// A picture of its own, so the replay's corner shows whether it is there.
+		audience.as('unregistered', stubDistinctCamera),
 		audience.as('taxpayer1')
 	]);
 	await goLive(studio, app.url, classId);
@@ -168,20 +169,28 @@ test('the replay has the interpreter in the bottom-right corner, and a version w
 		.toBe(1);
 	const signed = found('*/with-interpreter.mp4')[0]!;
 	const plain = path.join(path.dirname(signed), 'replay.mp4');
-	const probe = JSON.parse(
-		execFileSync('ffprobe', [
-			...['-v', 'error', '-show_entries', 'stream=codec_type,duration'],
-			...['-of', 'json', signed]
-		]).toString()
-	) as { streams: { codec_type: string; duration: string }[] };
-	const pictures = probe.streams.filter((s) => s.codec_type === 'video');
-	expect(pictures).toHaveLength(1);
-	// Frames from the last seconds of the picture, when the interpreter was on
-	// air: the bottom-right corner differs from the plain replay, the rest does
-	// not. The picture's own end: the sound may run on past it.
-	const duration = Number(pictures[0]!.duration);
-	const compared = [0.6, 1.2, 1.8, 2.4].map((before) => {
-		const at = Math.max(0, duration - before);
+	/** The file's video streams' durations (seconds). */
+	const pictures = (file: string) =>
+		(
+			JSON.parse(
+				execFileSync('ffprobe', [
+					...['-v', 'error', '-show_entries', 'stream=codec_type,duration'],
+					...['-of', 'json', file]
+				]).toString()
+			) as { streams: { codec_type: string; duration: string }[] }
+		).streams
+			.filter((s) => s.codec_type === 'video')
+			.map((s) => Number(s.duration));
+	expect(pictures(signed)).toHaveLength(1);
+	// A frame every second of the pictures (their own ends: the sound may run
+	// on past them). While the interpreter is on air, the bottom-right corner
+	// differs from the plain replay and the rest does not; their camera shows
+	// a picture of its own (stubDistinctCamera), so the corner is unmistakable.
+	const duration = Math.min(...pictures(signed), ...pictures(plain));
+	const times = Array.from({ length: Math.ceil(duration) }, (_, i) => i + 0.5).filter(
+		(at) => at < duration - 0.1
+	);
+	const compared = times.map((at) => {
 		const [withSigner, without] = [frame(signed, at), frame(plain, at)];
 		return {
 			at,

@@ -109,6 +109,38 @@ export function stubScreenCapture() {
 	};
 }
 
+/**
+ * A camera whose picture cannot be taken for Chromium's fake one: magenta with
+ * moving white text, drawn on a canvas in place of the fake camera's video
+ * (its sound, if asked for, stays). Two fake cameras show the same green
+ * picture, so a picture-in-picture of one over the other is hard to see.
+ */
+export function stubDistinctCamera() {
+	const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+	navigator.mediaDevices.getUserMedia = async (constraints) => {
+		const stream = await original(constraints);
+		if (!constraints?.video) return stream;
+		const canvas = document.createElement('canvas');
+		canvas.width = 640;
+		canvas.height = 360;
+		const ctx = canvas.getContext('2d')!;
+		let n = 0;
+		setInterval(() => {
+			ctx.fillStyle = '#c026d3';
+			ctx.fillRect(0, 0, 640, 360);
+			ctx.fillStyle = '#fff';
+			ctx.font = '48px sans-serif';
+			ctx.fillText(`手语翻译 ${n++}`, 40 + (n % 100), 200);
+		}, 1000 / 15);
+		for (const track of stream.getVideoTracks()) {
+			stream.removeTrack(track);
+			track.stop();
+		}
+		stream.addTrack(canvas.captureStream(15).getVideoTracks()[0]!);
+		return stream;
+	};
+}
+
 /** A Q&A connection as the user whose session cookie this is (staff answering, others asking). */
 export async function qaAs(baseUrl: string, classId: string, cookie: string): Promise<QaClient> {
 	const client = new QaClient({
