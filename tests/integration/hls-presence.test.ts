@@ -1,15 +1,7 @@
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { copyPgliteTemplate, writePglite } from '../support/database.ts';
-import {
-	ACCOUNTS,
-	ask,
-	connected,
-	findClassId,
-	loginCookie,
-	mediaSocket
-} from '../support/live.ts';
+import { ACCOUNTS, ask, findClassId, MediaSockets } from '../support/live.ts';
 
 /**
  * A viewer on the class's HLS stream joins the '/media' namespace with
@@ -19,7 +11,7 @@ import {
 let app: AppServer;
 let dir: string;
 let classId: string;
-const sockets: Socket[] = [];
+const sockets = new MediaSockets(() => app.url);
 
 beforeAll(async () => {
 	dir = copyPgliteTemplate(true);
@@ -28,22 +20,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	for (const s of sockets) s.disconnect();
+	sockets.close();
 	await app?.stop();
 });
 
-async function open(account: keyof typeof ACCOUNTS): Promise<Socket> {
-	const socket = mediaSocket(app.url, await loginCookie(app.url, ACCOUNTS[account]));
-	sockets.push(socket);
-	await connected(socket);
-	return socket;
-}
-
 test('an HLS viewer is present in the class without a WebRTC seat', async () => {
 	const [teacher, webrtc, hls] = await Promise.all([
-		open('instructor'),
-		open('taxpayer1'),
-		open('taxpayer2')
+		sockets.as('instructor'),
+		sockets.as('taxpayer1'),
+		sockets.as('taxpayer2')
 	]);
 	expect(await ask(teacher, 'live:join', { classId, role: 'publisher' })).toMatchObject({
 		ok: true
@@ -66,7 +51,7 @@ test('an HLS viewer is present in the class without a WebRTC seat', async () => 
 	).toMatchObject({ ok: false, error: 'not_joined' });
 
 	// The studio's count never counted it: a second WebRTC viewer makes two.
-	const second = await open('taxpayer1');
+	const second = await sockets.as('taxpayer1');
 	expect(await ask(second, 'live:join', { classId, role: 'viewer' })).toMatchObject({ ok: true });
 	await expect.poll(() => counts.at(-1)).toBe(2);
 	expect(counts).toEqual([1, 2]);

@@ -1,16 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import {
-	ACCOUNTS,
-	ask,
-	connected,
-	findClassId,
-	loginCookie,
-	mediaSocket
-} from '../support/live.ts';
+import { ask, findClassId, MediaSockets } from '../support/live.ts';
 
 /**
  * A hostile registrant against the /media namespace of the production build:
@@ -20,7 +12,7 @@ import {
  */
 let app: AppServer;
 let classId: string;
-const sockets: Socket[] = [];
+const sockets = new MediaSockets(() => app.url);
 
 beforeAll(async () => {
 	app = await startAppServer({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1' });
@@ -28,16 +20,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	for (const s of sockets) s.disconnect();
+	sockets.close();
 	await app?.stop();
 });
-
-async function open(account: keyof typeof ACCOUNTS): Promise<Socket> {
-	const socket = mediaSocket(app.url, await loginCookie(app.url, ACCOUNTS[account]));
-	sockets.push(socket);
-	await connected(socket);
-	return socket;
-}
 
 /** Sockets (UDP and TCP) held by the app's mediasoup worker processes. */
 function workerSockets(): number {
@@ -68,7 +53,7 @@ type Reply<T = unknown> = { ok: true; data: T } | { ok: false; error: string };
 
 test('a registrant flooding the SFU is refused past each limit; the class carries on', async () => {
 	// Days before the start, a registrant gets no transport at all.
-	const hostile = await open('taxpayer1');
+	const hostile = await sockets.as('taxpayer1');
 	expect(await ask(hostile, 'live:join', { classId, role: 'viewer' })).toMatchObject({
 		ok: true,
 		waiting: 'opening'
@@ -84,7 +69,7 @@ test('a registrant flooding the SFU is refused past each limit; the class carrie
 	expect(early.every((r) => !r.ok && r.error === 'not_joined')).toBe(true);
 
 	// The instructor publishes and goes live.
-	const teacher = await open('instructor');
+	const teacher = await sockets.as('instructor');
 	expect(await ask(teacher, 'live:join', { classId, role: 'publisher' })).toMatchObject({
 		ok: true
 	});
@@ -152,7 +137,7 @@ test('a registrant flooding the SFU is refused past each limit; the class carrie
 	// More connections of the same user in this class stop at the limit.
 	const extra: { ok: boolean; error?: string }[] = [];
 	for (let i = 0; i < 4; i++) {
-		extra.push(await ask(await open('taxpayer1'), 'live:join', { classId, role: 'viewer' }));
+		extra.push(await ask(await sockets.as('taxpayer1'), 'live:join', { classId, role: 'viewer' }));
 	}
 	expect(extra.map((r) => r.error ?? 'ok')).toEqual([
 		'ok',
@@ -165,7 +150,7 @@ test('a registrant flooding the SFU is refused past each limit; the class carrie
 	expect(workerSockets() - baseline).toBeLessThanOrEqual(3 * 2);
 
 	// The class carries on: another registrant watches, the instructor still publishes.
-	const other = await open('taxpayer2');
+	const other = await sockets.as('taxpayer2');
 	const watching = await ask<{ ok: true; recvTransport: { id: string }; producers: unknown[] }>(
 		other,
 		'live:join',

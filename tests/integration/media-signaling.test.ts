@@ -1,14 +1,6 @@
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import {
-	ACCOUNTS,
-	ask,
-	connected,
-	findClassId,
-	loginCookie,
-	mediaSocket
-} from '../support/live.ts';
+import { ACCOUNTS, ask, findClassId, loginCookie, MediaSockets } from '../support/live.ts';
 
 /**
  * The '/media' signaling namespace against the production build: who may
@@ -17,7 +9,7 @@ import {
 let app: AppServer;
 let classId: string;
 const cookies: Record<keyof typeof ACCOUNTS, string> = {} as never;
-const sockets: Socket[] = [];
+const sockets = new MediaSockets(() => app.url);
 
 beforeAll(async () => {
 	app = await startAppServer({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1' });
@@ -28,16 +20,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	for (const s of sockets) s.disconnect();
+	sockets.close();
 	await app?.stop();
 });
-
-async function open(cookie: string | null): Promise<Socket> {
-	const socket = mediaSocket(app.url, cookie);
-	sockets.push(socket);
-	await connected(socket);
-	return socket;
-}
 
 const VIDEO_RTP = {
 	codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
@@ -51,7 +36,7 @@ async function classStatus(): Promise<string> {
 
 test('refuses forged or absent sessions, unregistered viewers and non-instructor publishers', async () => {
 	// The instructor publishes (a producer with no media behind it is enough here).
-	const teacher = await open(cookies.instructor);
+	const teacher = await sockets.open(cookies.instructor);
 	const joined = await ask(teacher, 'live:join', { classId, role: 'publisher' });
 	expect(joined).toMatchObject({ ok: true, status: 'SCHEDULED', producers: [] });
 	const transport = await ask<{ ok: true; data: { id: string } }>(teacher, 'live:media', {
@@ -67,15 +52,15 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 	const producerId = produced.data.id;
 
 	// Absent and forged sessions never get a socket.
-	await expect(open(null)).rejects.toThrow('unauthorized');
-	await expect(open('tc_session=forged-token-value')).rejects.toThrow('unauthorized');
+	await expect(sockets.open(null)).rejects.toThrow('unauthorized');
+	await expect(sockets.open('tc_session=forged-token-value')).rejects.toThrow('unauthorized');
 	const sessionName = cookies.taxpayer1.split('=')[0];
-	await expect(open(`${sessionName}=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`)).rejects.toThrow(
+	await expect(sockets.open(`${sessionName}=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`)).rejects.toThrow(
 		'unauthorized'
 	);
 
 	// A taxpayer who is not registered cannot consume.
-	const zhao = await open(cookies.unregistered);
+	const zhao = await sockets.open(cookies.unregistered);
 	expect(await ask(zhao, 'live:join', { classId, role: 'viewer' })).toEqual({
 		ok: false,
 		error: 'forbidden'
@@ -85,7 +70,7 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 	).toMatchObject({ ok: false, error: 'not_joined' });
 
 	// Days before the start, a registered viewer waits without media.
-	const taxpayer = await open(cookies.taxpayer1);
+	const taxpayer = await sockets.open(cookies.taxpayer1);
 	expect(await ask(taxpayer, 'live:join', { classId, role: 'viewer' })).toEqual({
 		ok: true,
 		status: 'SCHEDULED',
@@ -155,7 +140,7 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 
 	// Staff may watch any class. The join also brings the receive transport and,
 	// given capabilities, a paused consumer of each producer: round trips fewer.
-	const staff = await open(cookies.staff);
+	const staff = await sockets.open(cookies.staff);
 	const caps = watching['routerRtpCapabilities'];
 	const staffJoin = await ask<{
 		ok: true;
@@ -181,7 +166,7 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 	).toMatchObject({ ok: false, error: 'limit' });
 
 	// Nothing changed: the producer is still there, unpaused.
-	const second = await open(cookies.taxpayer2);
+	const second = await sockets.open(cookies.taxpayer2);
 	expect(await ask(second, 'live:join', { classId, role: 'viewer' })).toMatchObject({
 		ok: true,
 		status: 'LIVE',
@@ -195,7 +180,7 @@ test('refuses forged or absent sessions, unregistered viewers and non-instructor
 
 test('a viewer who cancels the registration is told at once and refused on rejoining', async () => {
 	const invoiceClass = await findClassId(app.url, '数电发票开具与红冲操作演示');
-	const viewer = await open(cookies.taxpayer2);
+	const viewer = await sockets.open(cookies.taxpayer2);
 	expect(await ask(viewer, 'live:join', { classId: invoiceClass, role: 'viewer' })).toMatchObject({
 		ok: true,
 		waiting: 'opening'

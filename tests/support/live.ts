@@ -79,6 +79,29 @@ export function connected(socket: Socket): Promise<void> {
 	});
 }
 
+/** A test's '/media' connections, each connected on opening, all closed at the end. */
+export class MediaSockets {
+	readonly #opened: Socket[] = [];
+	constructor(readonly baseUrl: () => string) {}
+
+	/** Connected with this session cookie (or none); rejects with the handshake's error. */
+	async open(cookie: string | null): Promise<Socket> {
+		const socket = mediaSocket(this.baseUrl(), cookie);
+		this.#opened.push(socket);
+		await connected(socket);
+		return socket;
+	}
+
+	/** Connected as this account, signed in afresh. */
+	async as(account: keyof typeof ACCOUNTS): Promise<Socket> {
+		return this.open(await loginCookie(this.baseUrl(), ACCOUNTS[account]));
+	}
+
+	close() {
+		for (const socket of this.#opened) socket.disconnect();
+	}
+}
+
 export function ask<T = { ok: boolean; error?: string; [k: string]: unknown }>(
 	socket: Socket,
 	event: string,
