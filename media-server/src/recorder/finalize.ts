@@ -2,7 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { makePoster, probe, runFfmpeg } from './ffmpeg.js';
 import { isHlsOnly, readRuns, type HlsRun } from './hls.js';
-import { readManifest, type RecordingManifest, type RecordingSegmentInfo } from './manifest.js';
+import {
+	fileStartedAt,
+	readManifest,
+	type RecordingManifest,
+	type RecordingSegmentInfo
+} from './manifest.js';
 import {
 	POSTER_FILE,
 	REPLAY_FILE,
@@ -209,7 +214,7 @@ async function reencodeFinalize(
 	let videoStart = 0;
 	for (const part of parts) {
 		timeline.push({
-			wallStartMs: part.segment.startedAt - manifest.startedAt,
+			wallStartMs: fileStartedAt(part.segment) - manifest.startedAt,
 			videoStart: round3(videoStart),
 			durationSeconds: round3(part.duration)
 		});

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { probe, runFfmpeg } from './ffmpeg.js';
 import { videoTimeAt, type TimelineEntry } from './finalize.js';
-import { readManifest } from './manifest.js';
+import { fileStartedAt, readManifest } from './manifest.js';
 import { REPLAY_FILE } from './replay-hls.js';
 
 /**
@@ -49,7 +49,7 @@ export async function compositeInterpreter(
 		if (!info?.streams.some((s) => s.codecType === 'video')) continue;
 		segments.push({
 			file,
-			offset: videoTimeAt(timeline, segment.startedAt - recordingStartedAt)
+			offset: videoTimeAt(timeline, fileStartedAt(segment) - recordingStartedAt)
 		});
 	}
 	if (segments.length === 0) return null;

@@ -25,12 +25,27 @@ export interface RecordingSegmentInfo {
 	pid?: number;
 	/** Epoch ms when media started flowing to FFmpeg. */
 	startedAt: number;
+	/**
+	 * Epoch ms when the first video key frame went to FFmpeg. A file without
+	 * sound starts there, often a second or more after startedAt: the camera
+	 * answers the key frame request late. Absent in older manifests.
+	 */
+	firstKeyFrameAt?: number;
 	/** Epoch ms; null while recording (or if the process died). */
 	endedAt: number | null;
 	video: SegmentTrack | null;
 	audio: SegmentTrack | null;
 	/** Why the segment ended: stopped, source changed, or FFmpeg died. */
 	endReason?: 'stopped' | 'switched' | 'died' | 'crashed' | 'stalled';
+}
+
+/**
+ * The wall-clock moment of a segment's first media in its file: its first
+ * sound (which flows at once), or without sound its first key frame, since
+ * FFmpeg's copy of a picture starts at one.
+ */
+export function fileStartedAt(segment: RecordingSegmentInfo): number {
+	return segment.audio ? segment.startedAt : (segment.firstKeyFrameAt ?? segment.startedAt);
 }
 
 export interface RecordingManifest {

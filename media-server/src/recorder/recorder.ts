@@ -376,6 +376,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 		this.manifest.segments.push(info);
 		segment.begun = true;
 		await this.#save();
+		await this.#noteFirstKeyFrame(segment);
 		for (const t of tracks) {
 			if (!t.consumer.closed) await t.consumer.resume().catch(() => undefined);
 		}
@@ -431,6 +432,21 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 	#releaseTrack(track: Track): void {
 		if (!track.transport.closed) track.transport.close();
 		this.#options.ports.release(track.port);
+	}
+
+	/** Sets the segment's firstKeyFrameAt when its first video key frame goes to FFmpeg. */
+	async #noteFirstKeyFrame(segment: LiveSegment): Promise<void> {
+		const consumer = segment.tracks.find((t) => t.consumer.kind === 'video')?.consumer;
+		if (!consumer || consumer.closed) return;
+		const onTrace = (trace: types.ConsumerTraceEventData) => {
+			if (trace.type !== 'keyframe' || trace.direction !== 'out') return;
+			consumer.off('trace', onTrace);
+			void consumer.enableTraceEvent([]).catch(() => undefined);
+			segment.info.firstKeyFrameAt = Date.now();
+			this.#chain = this.#chain.then(() => this.#save());
+		};
+		consumer.on('trace', onTrace);
+		await consumer.enableTraceEvent(['keyframe']).catch(() => undefined);
 	}
 
 	/**
