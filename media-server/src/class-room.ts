@@ -186,6 +186,42 @@ export interface ClassRoomStats {
 	transports: TransportQuality[];
 }
 
+/** What one room holds now, counted without asking the workers. */
+export interface RoomLoad {
+	routers: number;
+	/** Peers by role; a recording's recorder is one more viewer. */
+	peers: Record<PeerRole, number>;
+	transports: number;
+	producers: number;
+	consumers: number;
+	/**
+	 * Open consumers by score, index 0-10. mediasoup lowers a consumer's score
+	 * with the packet loss its receiver reports, so 10 is a clean stream.
+	 */
+	consumerScores: number[];
+}
+
+export function emptyRoomLoad(): RoomLoad {
+	return {
+		routers: 0,
+		peers: { publisher: 0, interpreter: 0, viewer: 0 },
+		transports: 0,
+		producers: 0,
+		consumers: 0,
+		consumerScores: new Array<number>(11).fill(0)
+	};
+}
+
+/** Adds `more` into `total`: a server's load is its rooms' loads added up. */
+export function addRoomLoad(total: RoomLoad, more: RoomLoad): void {
+	total.routers += more.routers;
+	for (const role of Object.keys(more.peers) as PeerRole[]) total.peers[role] += more.peers[role];
+	total.transports += more.transports;
+	total.producers += more.producers;
+	total.consumers += more.consumers;
+	more.consumerScores.forEach((n, score) => (total.consumerScores[score]! += n));
+}
+
 export interface PlainTransportOptions {
 	direction: TransportDirection;
 	/** Local address; loopback suits an FFmpeg recorder or ingest on the same host. */
@@ -355,6 +391,21 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		});
 		this.#addTransport(peer, { type: 'plain', transport, direction: options.direction });
 		return transport;
+	}
+
+	load(): RoomLoad {
+		const load = { ...emptyRoomLoad(), routers: this.#slots.length };
+		for (const peer of this.#peers.values()) {
+			load.peers[peer.role]++;
+			load.transports += peer.transports.size;
+			load.producers += peer.producers.size;
+			load.consumers += peer.consumers.size;
+			for (const consumer of peer.consumers.values()) {
+				const score = Math.min(10, Math.max(0, Math.round(consumer.score.score)));
+				load.consumerScores[score]!++;
+			}
+		}
+		return load;
 	}
 
 	async getStats(): Promise<ClassRoomStats> {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { ClassRoom } from './class-room.js';
+import { addRoomLoad, ClassRoom, emptyRoomLoad, type RoomLoad } from './class-room.js';
 import { mediaCodecs } from './codecs.js';
 import {
 	parseMediaServerConfig,
@@ -32,6 +32,12 @@ export * from './recorder/index.js';
 export interface MediaServerEvents {
 	workerDied: [WorkerDiedEvent];
 	workerReplaced: [WorkerReplacedEvent];
+}
+
+/** The server's load: its workers, and its rooms' counts added up. */
+export interface MediaLoad extends RoomLoad {
+	workers: WorkerStats[];
+	rooms: number;
 }
 
 export interface MediaServerOptions {
@@ -114,6 +120,20 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 
 	getWorkerStats(): Promise<WorkerStats[]> {
 		return this.#pool.getStats();
+	}
+
+	async getLoad(): Promise<MediaLoad> {
+		const [workers, rooms] = await Promise.all([
+			this.#pool.getStats(),
+			Promise.allSettled(this.#rooms.values())
+		]);
+		const load: MediaLoad = { workers, rooms: 0, ...emptyRoomLoad() };
+		for (const settled of rooms) {
+			if (settled.status !== 'fulfilled' || settled.value.closed) continue;
+			load.rooms++;
+			addRoomLoad(load, settled.value.load());
+		}
+		return load;
 	}
 
 	async close(): Promise<void> {
