@@ -39,6 +39,11 @@ const envSchema = z.object({
 		.regex(/^smtps?:\/\//, 'SMTP_URL must be an smtp:// or smtps:// URL')
 		.optional(),
 	MAIL_FROM: z.string().min(3).default('纳税人学堂 <noreply@localhost>'),
+	/**
+	 * Bearer token for GET /metrics (Prometheus). Unset: the endpoint does not
+	 * exist, so nothing about the platform's load is public by default.
+	 */
+	METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
 	MATERIALS_DIR: z.string().min(1).default('./data/materials'),
 	MATERIALS_MAX_MB: z.coerce
 		.number()

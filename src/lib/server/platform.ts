@@ -12,6 +12,7 @@ import { EventBus } from './events.ts';
 import { ClassEmails } from './mail/class-emails.ts';
 import { Materials } from './materials.ts';
 import { mediaServerProvider } from './media/media-service.ts';
+import { Metrics } from './metrics.ts';
 import { Registrations } from './registration.ts';
 import { createThrottles, LoginGuard, type Throttles } from './throttle.ts';
 
@@ -42,6 +43,8 @@ export type Platform = {
 	classEmails: ClassEmails;
 	/** Records live and replay attendance (started by hooks init). */
 	attendance: Attendance;
+	/** Prometheus metrics, read by GET /metrics when METRICS_TOKEN is set. */
+	metrics: Metrics;
 	/** Stops what hooks init started: the mail sender, attendance, the reserved seat sweep. */
 	stop: () => Promise<void>;
 };
@@ -94,7 +97,7 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		transport: ClassEmails.transportFor(env.SMTP_URL)
 	});
 	const attendance = new Attendance(db, events);
-	return {
+	const p: Platform = {
 		config,
 		db,
 		redis,
@@ -113,11 +116,13 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		}),
 		classEmails,
 		attendance,
+		metrics: new Metrics({ db, media, realtime: () => p.realtime }),
 		stop: async () => {
 			registrations.stop();
 			await Promise.all([classEmails.stop(), attendance.stop()]);
 		}
 	};
+	return p;
 }
 
 /** The one platform of the process; the first call makes it (and says whether media starts now). */

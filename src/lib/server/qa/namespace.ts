@@ -2,6 +2,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { AccessFactsSource } from '../class-access.ts';
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events.ts';
+import type { Metrics } from '../metrics.ts';
 import { socketUser, type SocketSessions } from '../realtime/socket-sessions.ts';
 import type { Throttles } from '../throttle.ts';
 import {
@@ -35,6 +36,8 @@ export type QaDeps = {
 	throttles: Pick<Throttles, 'qaJoin' | 'qaQuestion' | 'qaVote'>;
 	limits?: Partial<QaLimits>;
 	clock?: () => number;
+	/** Counts each action answered (the app's Prometheus metrics). */
+	metrics?: Pick<Metrics, 'qaAction'>;
 };
 
 type QaNamespace = Namespace<QaClientEvents, QaServerEvents>;
@@ -181,9 +184,11 @@ export function registerQaNamespace(io: Server, deps: QaDeps): QaNamespace {
 		});
 
 		socket.on('qa:action', async (payload: unknown, ack: unknown) => {
-			const reply = (r: ActionReply) =>
-				typeof ack === 'function' ? (ack as (r: ActionReply) => void)(r) : undefined;
 			const parsed = actionSchema.safeParse(payload);
+			const reply = (r: ActionReply) => {
+				if (parsed.success) deps.metrics?.qaAction(parsed.data.type, r.ok ? 'ok' : 'refused');
+				if (typeof ack === 'function') (ack as (r: ActionReply) => void)(r);
+			};
 			if (!parsed.success) return reply({ ok: false, error: 'qa_error_invalid' });
 			try {
 				// A client whose actions were buffered across a reconnect may act before re-joining.

@@ -21,9 +21,9 @@ export async function attachRealtime(p: Platform, httpServer: HttpServer): Promi
 		await Promise.all([pub.connect(), sub.connect()]);
 		io.adapter(createAdapter(pub, sub, { key: `${p.config.env.REDIS_PREFIX}:socket.io` }));
 	}
-	const { db, events, lifecycle, throttles, media, accessFacts } = p;
+	const { db, events, lifecycle, throttles, media, accessFacts, metrics } = p;
 	const sessions = new SocketSessions({ db, events, sessions: p.sessions });
-	registerQaNamespace(io, { db, accessFacts, events, sessions, throttles });
+	registerQaNamespace(io, { db, accessFacts, events, sessions, throttles, metrics });
 	registerMediaNamespace(io, { accessFacts, events, sessions, lifecycle, media });
 	return io;
 }
