@@ -107,11 +107,17 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 		this.#beforeClose.push(finish);
 	}
 
-	async closeRoom(classId: string): Promise<void> {
+	/**
+	 * Closes the class's room after the beforeRoomCloses hooks. `beforeClosing`
+	 * runs between the two (and alone when this server has no such room): an
+	 * ended class hears of its end once its recorders have stopped, while its
+	 * transports are still open.
+	 */
+	async closeRoom(classId: string, beforeClosing?: () => void): Promise<void> {
 		const room = await this.#rooms.get(classId)?.catch(() => undefined);
-		if (!room) return;
-		await Promise.allSettled(this.#beforeClose.map((finish) => finish(classId)));
-		room.close();
+		if (room) await Promise.allSettled(this.#beforeClose.map((finish) => finish(classId)));
+		beforeClosing?.();
+		room?.close();
 	}
 
 	get roomIds(): string[] {

@@ -349,10 +349,18 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 	deps.events.on('class.lifecycle', 'every-process', async (event) => {
 		const status = statusEvent(event);
 		if (!status) return;
-		nsp.local.to(classRoomName(event.classId)).emit('live:status', status);
-		if (event.type === 'ended' || event.type === 'cancelled') {
-			await (await deps.media()).closeRoom(event.classId);
+		const tell = () => nsp.local.to(classRoomName(event.classId)).emit('live:status', status);
+		if (event.type === 'ended') {
+			// The recorders stop while the publishers still send, so FFmpeg ends
+			// its files at the next packet. Told first, the publishers stop, and
+			// FFmpeg, waiting for a packet that never comes, is cut off with its
+			// last second unwritten (the interpreter's replay lacked its end).
+			await (await deps.media()).closeRoom(event.classId, tell);
+			return;
 		}
+		tell();
+		// A cancellation reaches the class at once; its recording stops after.
+		if (event.type === 'cancelled') await (await deps.media()).closeRoom(event.classId);
 	});
 
 	nsp.on('connection', (socket) => {

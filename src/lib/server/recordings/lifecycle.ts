@@ -86,11 +86,11 @@ export async function startRecordings(deps: {
 	const holder = globalThis as WithState;
 	if (holder[STATE_KEY]?.started) return;
 	const config = recordingConfigFromEnv();
-	// A room waits for its recorders to stop before it closes (the media
-	// namespace closes an ended class's room after telling its sockets), so
-	// FFmpeg writes its last seconds while the media still flows. Hooked where
-	// a recorder first takes the media server: recovering finished classes
-	// starts none.
+	// A room waits for its recorders to stop before it closes, and an ended
+	// class's sockets hear of the end only after that (the media namespace),
+	// so FFmpeg writes its last seconds while the media still flows. Hooked
+	// where a recorder first takes the media server: recovering finished
+	// classes starts none.
 	const hooked = new WeakSet<MediaServer>();
 	const media = async () => {
 		const server = await deps.media();
