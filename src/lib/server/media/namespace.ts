@@ -355,7 +355,11 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			// its files at the next packet. Told first, the publishers stop, and
 			// FFmpeg, waiting for a packet that never comes, is cut off with its
 			// last second unwritten (the interpreter's replay lacked its end).
-			await (await deps.media()).closeRoom(event.classId, tell);
+			// Without a media server (its workers failed to start) there is no
+			// room or recorder to wait for, and the class is told at once.
+			const media = await deps.media().catch(() => undefined);
+			if (media) await media.closeRoom(event.classId, tell);
+			else tell();
 			return;
 		}
 		tell();
