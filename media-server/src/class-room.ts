@@ -11,12 +11,13 @@ import type { WorkerPool } from './worker-pool.js';
  * publisher; its producers are tagged appData.source 'interpreter' here, so
  * viewers and the recorder can tell them apart whatever the client says.
  */
-export type PeerRole = 'publisher' | 'interpreter' | 'viewer';
+/** A recorder consumes like a viewer but is no audience: it counts apart. */
+export type PeerRole = 'publisher' | 'interpreter' | 'viewer' | 'recorder';
 
 /** appData.source of an interpreter's producer. */
 export const INTERPRETER_SOURCE = 'interpreter';
 
-const sends = (role: PeerRole) => role !== 'viewer';
+const sends = (role: PeerRole) => role === 'publisher' || role === 'interpreter';
 export type TransportDirection = 'send' | 'recv';
 
 const id = z.string().min(1).max(100);
@@ -189,7 +190,7 @@ export interface ClassRoomStats {
 /** What one room holds now, counted without asking the workers. */
 export interface RoomLoad {
 	routers: number;
-	/** Peers by role; a recording's recorder is one more viewer. */
+	/** Peers by role. */
 	peers: Record<PeerRole, number>;
 	transports: number;
 	producers: number;
@@ -204,7 +205,7 @@ export interface RoomLoad {
 export function emptyRoomLoad(): RoomLoad {
 	return {
 		routers: 0,
-		peers: { publisher: 0, interpreter: 0, viewer: 0 },
+		peers: { publisher: 0, interpreter: 0, viewer: 0, recorder: 0 },
 		transports: 0,
 		producers: 0,
 		consumers: 0,

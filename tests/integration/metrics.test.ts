@@ -98,9 +98,9 @@ test('the figures follow the live class, its sockets and its Q&A', async () => {
 	expect(live.get('tc_media_routers')).toBeGreaterThanOrEqual(1);
 	expect(live.get('tc_media_peers{role="publisher"}')).toBe(1);
 	expect(live.get('tc_media_peers{role="interpreter"}')).toBe(0);
-	// The viewer, and the class's recorder once it has started.
-	const viewers = async () => (await scrape()).get('tc_media_peers{role="viewer"}');
-	await expect.poll(viewers).toBe(2);
+	expect(live.get('tc_media_peers{role="viewer"}')).toBe(1);
+	// The class's recorder, once it has started, counts apart from the audience.
+	await expect.poll(async () => (await scrape()).get('tc_media_peers{role="recorder"}')).toBe(1);
 	expect(live.get('tc_socketio_sockets{namespace="/media"}')).toBe(2);
 	expect(live.get('tc_socketio_sockets{namespace="/qa"}')).toBe(1);
 	// Three sockets; the client library may carry two namespaces on one connection.
@@ -111,5 +111,6 @@ test('the figures follow the live class, its sockets and its Q&A', async () => {
 
 	// The viewer leaves; the recorder stays.
 	viewer.disconnect();
-	await expect.poll(viewers).toBe(1);
+	await expect.poll(async () => (await scrape()).get('tc_media_peers{role="viewer"}')).toBe(0);
+	expect((await scrape()).get('tc_media_peers{role="recorder"}')).toBe(1);
 });

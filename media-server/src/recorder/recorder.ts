@@ -83,7 +83,7 @@ const FILL_AUDIO = ['-re', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo'];
 export type Wanted = { video?: ProducerInfo; audio?: ProducerInfo };
 
 /**
- * Records one class: joins its ClassRoom as a hidden viewer, picks the media
+ * Records one class: joins its ClassRoom as its recorder (a hidden viewer), picks the media
  * to keep (one video, one audio) and pipes it over PlainTransports to one
  * FFmpeg. H.264 video becomes an HLS run (video copied, Opus encoded to AAC,
  * a key frame asked for at every segment boundary) that live viewers and the
@@ -151,7 +151,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 			Object.assign(recorder.manifest, previous, { endedAt: null });
 		}
 		await writeManifest(options.dir, recorder.manifest);
-		room.join(recorder.peerId, 'viewer');
+		room.join(recorder.peerId, 'recorder');
 		room.on('producer', recorder.#onProducer);
 		room.on('rebuilt', recorder.#onRebuilt);
 		room.once('closed', recorder.#onClosed);
@@ -259,7 +259,7 @@ export class ClassRecorder extends EventEmitter<ClassRecorderEvents> {
 
 	/** `beforeMedia` runs once the new FFmpeg listens, before media flows to it. */
 	async #startSegment(wanted: Wanted, beforeMedia?: () => Promise<void>): Promise<void> {
-		if (!this.room.hasPeer(this.peerId)) this.room.join(this.peerId, 'viewer');
+		if (!this.room.hasPeer(this.peerId)) this.room.join(this.peerId, 'recorder');
 		const seq = this.manifest.segments.length + 1;
 		const name = `${String(seq).padStart(4, '0')}`;
 		const format = this.#formatFor(wanted);

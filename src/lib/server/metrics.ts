@@ -72,7 +72,7 @@ export class Metrics {
 		mediaGauge('tc_media_routers', 'mediasoup routers across rooms.', (l, g) => g.set(l.routers));
 		mediaGauge(
 			'tc_media_peers',
-			'Peers in media rooms, by role (a recording is one more viewer).',
+			'Peers in media rooms, by role (a class being recorded has its recorder).',
 			(l, g) => {
 				for (const [role, n] of Object.entries(l.peers)) g.set({ role }, n);
 			},
