@@ -16,7 +16,8 @@ export const init: ServerInit = async () => {
 	const p = await startPlatform();
 	const httpServer = sharedHttpServer();
 	if (httpServer) await attachRealtime(p, httpServer);
-	await startRecordings({ db: p.db, events: p.events, media: p.media });
+	p.leases.start();
+	await startRecordings({ db: p.db, events: p.events, media: p.media, leases: p.leases });
 	// Stopped by server.js on SIGTERM/SIGINT (platform().stop()).
 	await p.attendance.start();
 	p.classEmails.start();

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaClient } from '../../src/lib/qa/client.ts';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
+import { privateServerDatabase, type PrivateDatabase } from '../support/database.ts';
 import { ACCOUNTS, findClassId, loginCookie } from '../support/live.ts';
 import { connect, waitFor } from './qa-support.ts';
 
@@ -14,28 +13,20 @@ import { connect, waitFor } from './qa-support.ts';
 describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 	'live Q&A across two app processes',
 	() => {
-		const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-		const name = `tc_test_qa_${process.pid}_${Date.now()}`;
 		const apps: AppServer[] = [];
 		const clients: QaClient[] = [];
+		let database: PrivateDatabase | undefined;
 
 		beforeAll(async () => {
-			await admin.connect();
-			await admin.query(`CREATE DATABASE ${name}`);
-			const url = new URL(process.env.DATABASE_URL!);
-			url.pathname = `/${name}`;
-			const env = { ...process.env, DATABASE_URL: url.toString() };
-			execFileSync('npx', ['prisma', 'migrate', 'deploy'], { env, stdio: 'pipe' });
-			execFileSync('npx', ['tsx', 'prisma/seed.ts'], { env, stdio: 'pipe' });
-			const shared = { DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL };
+			database = await privateServerDatabase({ seed: true });
+			const shared = { DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL };
 			apps.push(...(await Promise.all([startAppServer(shared), startAppServer(shared)])));
 		});
 
 		afterAll(async () => {
 			for (const client of clients) client.close();
 			await Promise.all(apps.map((app) => app.stop()));
-			await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-			await admin.end();
+			await database?.drop();
 		});
 
 		it('a question asked on one process reaches a viewer on the other', async () => {

@@ -1,8 +1,7 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { videoTimeAt, type TimelineEntry } from '../../media-server/src/index.ts';
@@ -12,6 +11,7 @@ import { PrismaClient, type Prisma } from '../../src/lib/server/db/generated/cli
 import { waitFor } from '../media-server/helpers.ts';
 import { copyPgliteTemplate } from '../support/database.ts';
 import { makeClass, makeUser } from '../support/fixtures.ts';
+import { startScript, type ScriptedProcess } from '../support/scripted-process.ts';
 
 /**
  * Crash recovery as one replay, with real restarts: the recording side of
@@ -55,45 +55,15 @@ async function withDb<T>(use: (db: Db) => Promise<T>): Promise<T> {
 	}
 }
 
-type Child = {
-	process: ChildProcess;
-	next: (event: string) => Promise<Record<string, unknown>>;
-	send: (line: string) => void;
-	exited: Promise<void>;
-};
-
-function startAppSide(env: NodeJS.ProcessEnv): Child {
-	const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/recording-process.ts'], {
-		env,
-		stdio: ['pipe', 'pipe', 'inherit']
+function startAppSide(env: NodeJS.ProcessEnv): ScriptedProcess {
+	const child = startScript('tests/support/recording-process.ts', env, {
+		log: appLog,
+		onEvent: (event) => {
+			if (event.event === 'publishing') publisherPids.push(...(event.pids as number[]));
+		}
 	});
-	children.push(child);
-	const events: Record<string, unknown>[] = [];
-	const waiters: (() => void)[] = [];
-	readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-		if (!line.startsWith('{')) return void appLog.push(`[${child.pid}] ${line}`);
-		const event = JSON.parse(line) as Record<string, unknown>;
-		if (event.event === 'publishing') publisherPids.push(...(event.pids as number[]));
-		events.push(event);
-		for (const wake of waiters.splice(0)) wake();
-	});
-	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-	return {
-		process: child,
-		next: async (event) => {
-			for (;;) {
-				const found = events.find((e) => e.event === event);
-				if (found) return found;
-				if (child.exitCode !== null) throw new Error(`app side exited before ${event}`);
-				await new Promise<void>((resolve) => {
-					waiters.push(resolve);
-					setTimeout(resolve, 500);
-				});
-			}
-		},
-		send: (line) => child.stdin!.write(`${line}\n`),
-		exited
-	};
+	children.push(child.process);
+	return child;
 }
 
 type Manifest = {
@@ -171,6 +141,8 @@ describe('a class recording across an app restart', () => {
 			MEDIA_RTC_MAX_PORT: '36499',
 			MEDIA_RECORDING_MIN_PORT: '36600',
 			MEDIA_RECORDING_MAX_PORT: '36699',
+			// The restarted side is the same instance: it takes its leases back at once.
+			INSTANCE_ID: 'recording-side',
 			CLASS_ID: classId,
 			INSTRUCTOR_ID: instructorId
 		};

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,29 +11,11 @@ import { recordingAccess } from '../../src/lib/server/recordings/service.ts';
 import type { SessionUser } from '../../src/lib/server/auth/session.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { makeClass, makeUser } from '../support/fixtures.ts';
+import { writeInterruptedRecording } from '../support/interrupted-recording.ts';
+import { Leases } from '../../src/lib/server/leases.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-int-'));
 process.env.RECORDINGS_DIR = root;
-
-function segment(dir: string, file: string, seconds: number, withVideo: boolean) {
-	execFileSync('ffmpeg', [
-		'-hide_banner',
-		'-loglevel',
-		'error',
-		'-y',
-		...(withVideo ? ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'] : []),
-		'-f',
-		'lavfi',
-		'-i',
-		'sine=frequency=440:sample_rate=48000',
-		'-t',
-		String(seconds),
-		...(withVideo ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'] : []),
-		'-c:a',
-		'libopus',
-		path.join(dir, file)
-	]);
-}
 
 const asUser = (u: { id: string; role: SessionUser['role']; displayName: string }) =>
 	({ ...u, email: null, phone: null, priorityService: false, careMode: null }) as SessionUser;
@@ -55,41 +36,7 @@ describe('recordings', () => {
 		const cls = await makeClass(t.db, { status: 'ENDED' });
 		const id = randomUUID();
 		const dir = path.join(cls.id, id);
-		fs.mkdirSync(path.join(root, dir), { recursive: true });
-		// Camera for 3 s, then 2 s with the camera off (audio only); the server
-		// died during the second segment, so it has no end time.
-		segment(path.join(root, dir), 'segment-0001.mkv', 3, true);
-		segment(path.join(root, dir), 'segment-0002.mkv', 2, false);
-		const t0 = Date.now() - 10_000;
-		fs.writeFileSync(
-			path.join(root, dir, 'manifest.json'),
-			JSON.stringify({
-				version: 1,
-				classId: cls.id,
-				recordingId: id,
-				startedAt: t0,
-				endedAt: null,
-				segments: [
-					{
-						seq: 1,
-						file: 'segment-0001.mkv',
-						startedAt: t0,
-						endedAt: t0 + 3000,
-						video: { producerId: 'v', mimeType: 'video/VP8' },
-						audio: { producerId: 'a', mimeType: 'audio/opus' },
-						endReason: 'switched'
-					},
-					{
-						seq: 2,
-						file: 'segment-0002.mkv',
-						startedAt: t0 + 3500,
-						endedAt: null,
-						video: null,
-						audio: { producerId: 'a', mimeType: 'audio/opus' }
-					}
-				]
-			})
-		);
+		const t0 = writeInterruptedRecording(root, { classId: cls.id, recordingId: id, dir });
 		await t.db.recording.create({
 			data: { id, classId: cls.id, dir, startedAt: new Date(t0) }
 		});
@@ -99,6 +46,7 @@ describe('recordings', () => {
 			db: t.db,
 			events: EventBus.local(),
 			media: () => Promise.reject(new Error('recovery must not start media')),
+			leases: new Leases(t.db, 'recordings-test'),
 			resumeLive: false
 		});
 		await finalizationIdle();
@@ -107,6 +55,7 @@ describe('recordings', () => {
 		expect(rec.status).toBe('READY');
 		expect(rec.progress).toBe(100);
 		expect(rec.endedAt).not.toBeNull();
+		expect(await t.db.lease.findUnique({ where: { name: `recording:${cls.id}` } })).toBeNull();
 		expect(rec.durationSeconds).toBeGreaterThan(4);
 		expect(rec.durationSeconds).toBeLessThan(6);
 		expect(fs.existsSync(path.join(root, rec.filePath!))).toBe(true);

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openPGlite } from '../../src/lib/server/db/adapter.ts';
 import { createDb, type Db } from '../../src/lib/server/db/client.ts';
@@ -47,4 +49,35 @@ export async function writePglite<T>(dir: string, write: (db: Db) => Promise<T>)
 		await db.$disconnect();
 		await pglite.close();
 	}
+}
+
+export type PrivateDatabase = { url: string; drop: () => Promise<void> };
+
+/**
+ * A database of its own on the server of the run's DATABASE_URL, migrated
+ * (and seeded when asked), for tests whose processes act on every row they
+ * see: other test files' rows stay out of their way, and theirs out of others'.
+ */
+export async function privateServerDatabase(
+	options: { seed?: boolean } = {}
+): Promise<PrivateDatabase> {
+	const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+	await admin.connect();
+	const name = `tc_test_${process.pid}_${randomUUID().slice(0, 8)}`;
+	await admin.query(`CREATE DATABASE ${name}`);
+	const drop = async () => {
+		await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+		await admin.end();
+	};
+	const url = new URL(process.env.DATABASE_URL!);
+	url.pathname = `/${name}`;
+	const env = { ...process.env, DATABASE_URL: url.toString() };
+	try {
+		execFileSync('npx', ['prisma', 'migrate', 'deploy'], { env, stdio: 'pipe' });
+		if (options.seed) execFileSync('npx', ['tsx', 'prisma/seed.ts'], { env, stdio: 'pipe' });
+	} catch (error) {
+		await drop();
+		throw error;
+	}
+	return { url: url.toString(), drop };
 }

@@ -28,7 +28,8 @@ const instructor = {
 
 // As hooks.server.ts starts it: the platform, then the recordings with their recovery.
 const p = await startPlatform();
-await startRecordings({ db: p.db, events: p.events, media: p.media });
+p.leases.start();
+await startRecordings({ db: p.db, events: p.events, media: p.media, leases: p.leases });
 const room = await (await p.media()).getOrCreateRoom(classId);
 const video = await startPublisher(room, 'teacher', { codec: 'h264', keyFrameEvery: 15 });
 const audio = await startPublisher(room, 'teacher', { kind: 'audio' });

@@ -33,6 +33,20 @@ const envSchema = z.object({
 	/** Public URL of the site, for links in emails (adapter-node reads it too). */
 	ORIGIN: z.url('ORIGIN must be a URL such as https://xuetang.example.gov.cn').optional(),
 	PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+	/**
+	 * Names this process as the holder of its leases (src/lib/server/leases.ts):
+	 * stable across its restarts, distinct from every other process on the same
+	 * database. Unset: the host name and PORT.
+	 */
+	INSTANCE_ID: z
+		.string()
+		.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'INSTANCE_ID may hold letters, digits and _ . : - only')
+		.optional(),
+	/**
+	 * How long a lease outlives its holder's last renewal: how soon another
+	 * process takes over the recording work of one that died.
+	 */
+	LEASE_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
 	/** Unset: emails are queued and kept, not sent. */
 	SMTP_URL: z
 		.string()

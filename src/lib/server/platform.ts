@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import os from 'node:os';
 import { createClient } from 'redis';
 import type { Server } from 'socket.io';
 import type { MediaServer } from '../../../media-server/src/index.ts';
@@ -9,6 +10,7 @@ import { ClassLifecycle } from './class-lifecycle.ts';
 import { createDb, type Db } from './db/client.ts';
 import { readServerConfig, type ServerConfig } from './env.ts';
 import { EventBus } from './events.ts';
+import { Leases } from './leases.ts';
 import { ClassEmails } from './mail/class-emails.ts';
 import { Materials } from './materials.ts';
 import { mediaServerProvider } from './media/media-service.ts';
@@ -33,6 +35,8 @@ export type Platform = {
 	accessFacts: CachedAccessFacts;
 	registrations: Registrations;
 	lifecycle: ClassLifecycle;
+	/** Work only one process may do at a time (renewed once hooks init starts them). */
+	leases: Leases;
 	throttles: Throttles;
 	loginGuard: LoginGuard;
 	media: () => Promise<MediaServer>;
@@ -45,7 +49,7 @@ export type Platform = {
 	attendance: Attendance;
 	/** Prometheus metrics, read by GET /metrics when METRICS_TOKEN is set. */
 	metrics: Metrics;
-	/** Stops what hooks init started: the mail sender, attendance, the reserved seat sweep. */
+	/** Stops what hooks init started: the mail sender, attendance, the reserved seat sweep, lease renewal. */
 	stop: () => Promise<void>;
 };
 
@@ -97,6 +101,8 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		transport: ClassEmails.transportFor(env.SMTP_URL)
 	});
 	const attendance = new Attendance(db, events);
+	const instanceId = env.INSTANCE_ID ?? `${os.hostname()}:${env.PORT}`;
+	const leases = new Leases(db, instanceId, { ttlMs: env.LEASE_SECONDS * 1000 });
 	const p: Platform = {
 		config,
 		db,
@@ -106,6 +112,7 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		accessFacts: new CachedAccessFacts(db, events),
 		registrations,
 		lifecycle: new ClassLifecycle(db, events, registrations),
+		leases,
 		throttles,
 		loginGuard: new LoginGuard(throttles),
 		media,
@@ -119,6 +126,7 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		metrics: new Metrics({ db, media, realtime: () => p.realtime }),
 		stop: async () => {
 			registrations.stop();
+			leases.stop();
 			await Promise.all([classEmails.stop(), attendance.stop()]);
 		}
 	};

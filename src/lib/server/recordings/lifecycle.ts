@@ -23,6 +23,7 @@ import {
 } from '../../../../media-server/src/index.ts';
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events.ts';
+import type { Leases } from '../leases.ts';
 import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
 
 /**
@@ -37,6 +38,12 @@ import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
  * interpreter's camera, from its first appearance, in `interpreter/` of the
  * same recording; once the MP4 exists, the queue overlays it into a second
  * MP4 (see compositeInterpreter). Classes without one record as before.
+ *
+ * With several processes on one database, a class's recording work (the
+ * recorder, the finishing, the MP4) is done by the process holding the
+ * class's recording lease, from the start to the MP4; others leave it alone.
+ * A process that dies with the lease leaves the work to whichever process
+ * takes the expired lease first, or to itself, restarted.
  */
 
 const logger: MediaLogger = {
@@ -59,11 +66,14 @@ type State = {
 	events: EventBus;
 	media: () => Promise<MediaServer>;
 	/** Per class; set before the first await, so concurrent starts share one. */
-	recorders: Map<string, Promise<Started>>;
+	recorders: Map<string, Promise<Started | null>>;
 	queue: Promise<void>;
 	/** Recordings being finished (ENDLIST, poster) before their MP4 is queued. */
 	finishing: Set<Promise<void>>;
 	ports: PortAllocator;
+	leases: Leases;
+	/** Classes whose recording work this process holds the lease for. */
+	owned: Set<string>;
 	started: boolean;
 };
 
@@ -75,16 +85,25 @@ function state(): State | undefined {
 	return (globalThis as WithState)[STATE_KEY];
 }
 
-/** Startup: subscribe to the class lifecycle, then recover what a crash left. */
+/** The lease a class's recording work is done under. */
+export const recordingLeaseName = (classId: string) => `recording:${classId}`;
+const LEASE_PREFIX = recordingLeaseName('');
+
+/**
+ * Startup: subscribe to the class lifecycle, then recover what a crash left;
+ * from then on, take over the work of processes whose leases expire. Returns
+ * what the startup recovery took on.
+ */
 export async function startRecordings(deps: {
 	db: Db;
 	events: EventBus;
 	media: () => Promise<MediaServer>;
+	leases: Leases;
 	/** Resume the recordings of classes still LIVE after a restart (default true). */
 	resumeLive?: boolean;
-}): Promise<void> {
+}): Promise<Recovery> {
 	const holder = globalThis as WithState;
-	if (holder[STATE_KEY]?.started) return;
+	if (holder[STATE_KEY]?.started) return { finishing: [], resuming: [], heldElsewhere: [] };
 	const config = recordingConfigFromEnv();
 	// A room waits for its recorders to stop before it closes, and an ended
 	// class's sockets hear of the end only after that (the media namespace),
@@ -108,6 +127,8 @@ export async function startRecordings(deps: {
 		queue: Promise.resolve(),
 		finishing: new Set(),
 		ports: new PortAllocator(config.minPort, config.maxPort),
+		leases: deps.leases,
+		owned: new Set(),
 		started: true
 	};
 	holder[STATE_KEY] = s;
@@ -124,11 +145,55 @@ export async function startRecordings(deps: {
 			await stopRecording(event.classId);
 		}
 	});
+	const resumeLive = deps.resumeLive ?? true;
+	// An expired lease is work a dead process left: its class is recovered
+	// here as at a restart, by whichever process takes the lease first.
+	const orphans = setInterval(() => {
+		deps.leases
+			.expired(LEASE_PREFIX)
+			.then((names) =>
+				names.length > 0
+					? recoverRecordings({
+							resumeLive,
+							classIds: names.map((n) => n.slice(LEASE_PREFIX.length))
+						})
+					: undefined
+			)
+			.catch((error: unknown) =>
+				logger.error('taking over recordings failed', { error: String(error) })
+			);
+	}, deps.leases.ttlMs);
+	orphans.unref();
 	try {
-		await recoverRecordings(deps.resumeLive ?? true);
+		return await recoverRecordings({ resumeLive });
 	} catch (error) {
 		logger.error('recording recovery failed', { error: String(error) });
+		return { finishing: [], resuming: [], heldElsewhere: [] };
 	}
+}
+
+/**
+ * Takes the class's recording work for this process: false while another
+ * process holds its lease (or the database cannot say).
+ */
+async function own(s: State, classId: string): Promise<boolean> {
+	if (s.owned.has(classId)) return true;
+	try {
+		if (!(await s.leases.acquire(recordingLeaseName(classId)))) return false;
+	} catch (error) {
+		logger.error('could not take the recording lease', { classId, error: String(error) });
+		return false;
+	}
+	s.owned.add(classId);
+	return true;
+}
+
+/** The class's recording work is done here, finished or failed: the lease goes. */
+async function disown(s: State, classId: string): Promise<void> {
+	s.owned.delete(classId);
+	await s.leases.release(recordingLeaseName(classId)).catch((error: unknown) => {
+		logger.error('could not release the recording lease', { classId, error: String(error) });
+	});
 }
 
 /**
@@ -144,18 +209,33 @@ export async function startRecording(classId: string): Promise<string | null> {
 		started = openRecorder(s, classId);
 		s.recorders.set(classId, started);
 	}
-	return (await started).recordingId;
+	return (await started)?.recordingId ?? null;
 }
 
-async function openRecorder(s: State, classId: string): Promise<Started> {
+async function openRecorder(s: State, classId: string): Promise<Started | null> {
+	if (!(await own(s, classId))) {
+		s.recorders.delete(classId);
+		logger.info('the class is recorded by another process', { classId });
+		return null;
+	}
 	const db = await s.getDb();
-	const open = await db.recording.findFirst({
-		where: { classId, status: 'RECORDING' },
-		orderBy: { startedAt: 'desc' }
-	});
-	const recordingId = open?.id ?? randomUUID();
-	const dir = open?.dir ?? path.join(classId, recordingId);
-	if (!open) await db.recording.create({ data: { id: recordingId, classId, dir } });
+	let open: { id: string; dir: string } | null;
+	let recordingId: string;
+	let dir: string;
+	try {
+		open = await db.recording.findFirst({
+			where: { classId, status: 'RECORDING' },
+			orderBy: { startedAt: 'desc' }
+		});
+		recordingId = open?.id ?? randomUUID();
+		dir = open?.dir ?? path.join(classId, recordingId);
+		if (!open) await db.recording.create({ data: { id: recordingId, classId, dir } });
+	} catch (error) {
+		logger.error('could not open the recording', { classId, error: String(error) });
+		s.recorders.delete(classId);
+		await disown(s, classId);
+		return null;
+	}
 	try {
 		const room = await (await s.media()).getOrCreateRoom(classId);
 		const recorder = await ClassRecorder.start(room, {
@@ -199,6 +279,7 @@ async function openRecorder(s: State, classId: string): Promise<Started> {
 				data: { status: 'FAILED', error: String(error).slice(0, 1000), endedAt: new Date() }
 			})
 			.catch(() => undefined);
+		await disown(s, classId);
 		return { recordingId, recorder: null, ending: true };
 	}
 }
@@ -245,14 +326,14 @@ export async function stopRecording(classId: string): Promise<string | null> {
 	if (!s || !started) return null;
 	s.recorders.delete(classId);
 	const entry = await started;
+	if (!entry?.recorder || entry.ending) return null;
 	const { recordingId, recorder } = entry;
-	if (!recorder || entry.ending) return null;
 	entry.ending = true;
 	const [manifest] = await Promise.all([
 		recorder.stop(),
 		entry.interpreter?.then((r) => r?.stop())
 	]);
-	track(s, finish(s, recordingId, manifest.endedAt));
+	track(s, finish(s, classId, recordingId, manifest.endedAt));
 	return recordingId;
 }
 
@@ -276,10 +357,31 @@ function track(s: State, work: Promise<void>): void {
  * recording is READY (the replay plays the stream), then the MP4 remux is
  * queued. Otherwise it is PROCESSING until the re-encode is done.
  */
-async function finish(s: State, recordingId: string, endedAt: number | null): Promise<void> {
+async function finish(
+	s: State,
+	classId: string,
+	recordingId: string,
+	endedAt: number | null
+): Promise<void> {
+	try {
+		if (await markFinished(s, recordingId, endedAt))
+			return enqueueFinalize(s, classId, recordingId);
+		logger.warn('recording vanished before finalization', { recordingId });
+	} catch (error) {
+		logger.error('could not finish the recording', { recordingId, error: String(error) });
+	}
+	await disown(s, classId);
+}
+
+/** READY (an HLS stream) or PROCESSING, with its end; false when the recording is gone. */
+async function markFinished(
+	s: State,
+	recordingId: string,
+	endedAt: number | null
+): Promise<boolean> {
 	const db = await s.getDb();
 	const rec = await db.recording.findUnique({ where: { id: recordingId } });
-	if (!rec) return logger.warn('recording vanished before finalization', { recordingId });
+	if (!rec) return false;
 	const ended = new Date(endedAt ?? Date.now());
 	const dir = resolveInRoot(rec.dir);
 	const manifest = await readManifest(dir);
@@ -306,8 +408,7 @@ async function finish(s: State, recordingId: string, endedAt: number | null): Pr
 				durationSeconds: Math.round(stream.durationSeconds),
 				readyMs: Date.now() - t0
 			});
-			void enqueueFinalize(recordingId);
-			return;
+			return true;
 		} catch (error) {
 			logger.error('could not finish the HLS stream; re-encoding', {
 				recordingId,
@@ -319,7 +420,7 @@ async function finish(s: State, recordingId: string, endedAt: number | null): Pr
 		where: { id: recordingId },
 		data: { status: 'PROCESSING', progress: 0, endedAt: ended }
 	});
-	void enqueueFinalize(recordingId);
+	return true;
 }
 
 /**
@@ -336,16 +437,16 @@ async function continueOrFinish(
 	const db = await s.getDb();
 	const cls = await db.policyClass.findUnique({ where: { id: classId }, select: { status: true } });
 	if (cls?.status === 'LIVE') await startRecording(classId);
-	else track(s, finish(s, recordingId, endedAt));
+	else track(s, finish(s, classId, recordingId, endedAt));
 }
 
-/** The finalization job: one at a time, progress written as it goes. */
-export function enqueueFinalize(recordingId: string): Promise<void> {
-	const s = state();
-	if (!s) return Promise.resolve();
-	const job = s.queue.then(() => finalizeJob(s, recordingId));
+/**
+ * The finalization job: one at a time, progress written as it goes. The
+ * class's recording work ends with it, and its lease is released.
+ */
+function enqueueFinalize(s: State, classId: string, recordingId: string): void {
+	const job = s.queue.then(() => finalizeJob(s, recordingId)).finally(() => disown(s, classId));
 	s.queue = job.catch(() => undefined);
-	return job;
 }
 
 /** Resolves when every queued finalization has finished (tests, shutdown). */
@@ -444,39 +545,71 @@ async function addInterpreter(
 	}
 }
 
+/** What a recovery took on, and left to the processes holding it, by class. */
+export type Recovery = {
+	/** Classes whose recording this process finishes (or makes the MP4 of). */
+	finishing: string[];
+	/** LIVE classes whose recording this process resumes. */
+	resuming: string[];
+	/** Classes whose recording work another process holds. */
+	heldElsewhere: string[];
+};
+
 /**
- * At startup. A recording still RECORDING whose class is LIVE is resumed
- * (one replay per class); any other ends where its files stop (an FFmpeg
- * the dead process left is stopped) and is finished from what was written.
- * Interrupted MP4 jobs start over.
+ * At startup, and for the classes of expired leases. A recording still
+ * RECORDING whose class is LIVE is resumed (one replay per class); any other
+ * ends where its files stop (an FFmpeg the dead process left is stopped) and
+ * is finished from what was written. Interrupted MP4 jobs start over. Each
+ * class is taken on only with its lease: processes starting together never
+ * both finish or resume one class.
  */
-export async function recoverRecordings(resumeLive = true): Promise<void> {
+export async function recoverRecordings(options: {
+	resumeLive: boolean;
+	/** Only these classes (default: every class). */
+	classIds?: string[];
+}): Promise<Recovery> {
+	const recovery: Recovery = { finishing: [], resuming: [], heldElsewhere: [] };
 	const s = state();
-	if (!s) return;
+	if (!s) return recovery;
 	const db = await s.getDb();
-	const running = new Set(
-		(await Promise.all(s.recorders.values())).map((started) => started.recordingId)
-	);
-	const liveClasses = resumeLive
-		? await db.policyClass.findMany({ where: { status: 'LIVE' }, select: { id: true } })
+	const { classIds } = options;
+	const liveClasses = options.resumeLive
+		? await db.policyClass.findMany({
+				where: { status: 'LIVE', ...(classIds ? { id: { in: classIds } } : {}) },
+				select: { id: true }
+			})
 		: [];
 	const live = new Set(liveClasses.map((c) => c.id));
+	// Unfinished: still recording, or its MP4 not made.
+	const unfinished = {
+		OR: [
+			{ status: { in: ['RECORDING' as const, 'PROCESSING' as const] } },
+			{ status: 'READY' as const, playlistPath: { not: null }, filePath: null }
+		]
+	};
 	const stale = await db.recording.findMany({
-		where: {
-			OR: [
-				{ status: { in: ['RECORDING', 'PROCESSING'] } },
-				{ status: 'READY', playlistPath: { not: null }, filePath: null }
-			]
-		},
+		where: { ...(classIds ? { classId: { in: classIds } } : {}), ...unfinished },
 		orderBy: { startedAt: 'asc' }
 	});
-	for (const rec of stale) {
-		if (running.has(rec.id)) continue;
-		if (rec.status !== 'RECORDING') {
-			void enqueueFinalize(rec.id);
+	for (const seen of stale) {
+		const { classId } = seen;
+		if (s.owned.has(classId) || (seen.status === 'RECORDING' && live.has(classId))) continue;
+		if (!(await own(s, classId))) {
+			recovery.heldElsewhere.push(classId);
 			continue;
 		}
-		if (live.has(rec.classId)) continue;
+		// Read again under the lease: another process may have finished it
+		// and released the lease since the list was read.
+		const rec = await db.recording.findFirst({ where: { id: seen.id, ...unfinished } });
+		if (!rec) {
+			await disown(s, classId);
+			continue;
+		}
+		recovery.finishing.push(classId);
+		if (rec.status !== 'RECORDING') {
+			enqueueFinalize(s, classId, rec.id);
+			continue;
+		}
 		const dir = resolveInRoot(rec.dir);
 		const manifest = await closeInterruptedSegments(dir);
 		if (!manifest || manifest.segments.length === 0) {
@@ -484,6 +617,7 @@ export async function recoverRecordings(resumeLive = true): Promise<void> {
 				where: { id: rec.id },
 				data: { status: 'FAILED', error: 'nothing was recorded', endedAt: rec.startedAt }
 			});
+			await disown(s, classId);
 			continue;
 		}
 		const endedAt = Math.max(
@@ -491,9 +625,16 @@ export async function recoverRecordings(resumeLive = true): Promise<void> {
 			...manifest.segments.map((segment) => segment.endedAt ?? segment.startedAt)
 		);
 		logger.warn('finishing a recording interrupted by a restart', { recordingId: rec.id });
-		track(s, finish(s, rec.id, endedAt));
+		track(s, finish(s, classId, rec.id, endedAt));
 	}
-	for (const classId of live) void startRecording(classId);
+	for (const classId of live) {
+		if (s.owned.has(classId)) continue;
+		if (await own(s, classId)) {
+			recovery.resuming.push(classId);
+			void startRecording(classId);
+		} else recovery.heldElsewhere.push(classId);
+	}
+	return recovery;
 }
 
 export { recordingsRoot };
