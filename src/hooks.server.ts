@@ -20,6 +20,7 @@ export const init: ServerInit = async () => {
 	await startRecordings({ db: p.db, events: p.events, media: p.media, leases: p.leases });
 	// Stopped by server.js on SIGTERM/SIGINT (platform().stop()).
 	await p.attendance.start();
+	await p.instances.start();
 	p.classEmails.start();
 	p.registrations.start();
 	if (!p.classEmails.sender.sending)

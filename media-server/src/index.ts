@@ -34,10 +34,11 @@ export interface MediaServerEvents {
 	workerReplaced: [WorkerReplacedEvent];
 }
 
-/** The server's load: its workers, and its rooms' counts added up. */
+/** The server's load: its workers, its rooms' counts added up, and each room's. */
 export interface MediaLoad extends RoomLoad {
 	workers: WorkerStats[];
 	rooms: number;
+	classes: ({ classId: string } & RoomLoad)[];
 }
 
 export interface MediaServerOptions {
@@ -129,16 +130,19 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 	}
 
 	async getLoad(): Promise<MediaLoad> {
+		const classIds = [...this.#rooms.keys()];
 		const [workers, rooms] = await Promise.all([
 			this.#pool.getStats(),
 			Promise.allSettled(this.#rooms.values())
 		]);
-		const load: MediaLoad = { workers, rooms: 0, ...emptyRoomLoad() };
-		for (const settled of rooms) {
-			if (settled.status !== 'fulfilled' || settled.value.closed) continue;
+		const load: MediaLoad = { workers, rooms: 0, classes: [], ...emptyRoomLoad() };
+		rooms.forEach((settled, i) => {
+			if (settled.status !== 'fulfilled' || settled.value.closed) return;
+			const room = settled.value.load();
 			load.rooms++;
-			addRoomLoad(load, settled.value.load());
-		}
+			load.classes.push({ classId: classIds[i]!, ...room });
+			addRoomLoad(load, room);
+		});
 		return load;
 	}
 

@@ -113,6 +113,7 @@ const PAGES: CheckedPage[] = [
 		ready: (page) => page.locator('[data-chart][data-rendered]').first().waitFor()
 	},
 	{ name: 'email outbox', account: 'staff', path: () => '/manage/mail' },
+	{ name: 'operations', account: 'staff', path: () => '/manage/operations' },
 	{ name: 'not found', account: null, path: () => '/no-such-page' }
 ];
 

@@ -10,6 +10,7 @@ import { ClassLifecycle } from './class-lifecycle.ts';
 import { createDb, type Db } from './db/client.ts';
 import { readServerConfig, type ServerConfig } from './env.ts';
 import { EventBus } from './events.ts';
+import { Instances } from './instances.ts';
 import { Leases } from './leases.ts';
 import { ClassEmails } from './mail/class-emails.ts';
 import { Materials } from './materials.ts';
@@ -37,6 +38,8 @@ export type Platform = {
 	lifecycle: ClassLifecycle;
 	/** Work only one process may do at a time (renewed once hooks init starts them). */
 	leases: Leases;
+	/** This process's reports for the operations page, and every process's (started by hooks init). */
+	instances: Instances;
 	throttles: Throttles;
 	loginGuard: LoginGuard;
 	media: () => Promise<MediaServer>;
@@ -49,7 +52,10 @@ export type Platform = {
 	attendance: Attendance;
 	/** Prometheus metrics, read by GET /metrics when METRICS_TOKEN is set. */
 	metrics: Metrics;
-	/** Stops what hooks init started: the mail sender, attendance, the reserved seat sweep, lease renewal. */
+	/**
+	 * Stops what hooks init started: the mail sender, attendance, the reserved
+	 * seat sweep, lease renewal and this process's reports.
+	 */
 	stop: () => Promise<void>;
 };
 
@@ -113,6 +119,10 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		registrations,
 		lifecycle: new ClassLifecycle(db, events, registrations),
 		leases,
+		instances: new Instances(db, instanceId, {
+			media,
+			connections: () => p.realtime?.engine.clientsCount ?? 0
+		}),
 		throttles,
 		loginGuard: new LoginGuard(throttles),
 		media,
@@ -127,7 +137,7 @@ async function createPlatform(startMedia: boolean): Promise<Platform> {
 		stop: async () => {
 			registrations.stop();
 			leases.stop();
-			await Promise.all([classEmails.stop(), attendance.stop()]);
+			await Promise.all([classEmails.stop(), attendance.stop(), p.instances.stop()]);
 		}
 	};
 	return p;
