@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
-import { copyPgliteTemplate } from '../support/database.ts';
+import { copyPgliteTemplate, writePglite } from '../support/database.ts';
+import { makeClass } from '../support/fixtures.ts';
 import {
 	ACCOUNTS,
 	ask,
@@ -19,12 +20,41 @@ const INSTANCE = 'ops-test-app';
 let app: AppServer;
 let classId: string;
 const sockets = new MediaSockets(() => app.url);
+/** Ended classes whose recordings are unfinished: one another process finishes, one nobody does. */
+const unfinished = { held: '', orphaned: '' };
 
 beforeAll(async () => {
+	const dir = copyPgliteTemplate(true);
+	await writePglite(dir, async (db) => {
+		for (const which of ['held', 'orphaned'] as const) {
+			const cls = await makeClass(db, { status: 'ENDED', title: `收尾测试课 ${which}` });
+			unfinished[which] = cls.title;
+			await db.recording.create({
+				data:
+					which === 'held'
+						? { classId: cls.id, dir: cls.id, status: 'PROCESSING', progress: 40 }
+						: {
+								classId: cls.id,
+								dir: cls.id,
+								status: 'READY',
+								playlistPath: `${cls.id}/index.m3u8`
+							}
+			});
+			if (which === 'held') {
+				await db.lease.create({
+					data: {
+						name: `recording:${cls.id}`,
+						holder: 'other-process',
+						expiresAt: new Date(Date.now() + 3600_000)
+					}
+				});
+			}
+		}
+	});
 	app = await startAppServer({
 		MEDIA_LISTEN_IP: '127.0.0.1',
 		MEDIA_WORKERS: '1',
-		PGLITE_DIR: copyPgliteTemplate(true),
+		PGLITE_DIR: dir,
 		INSTANCE_ID: INSTANCE
 	});
 	classId = await findClassId(app.url);
@@ -79,4 +109,18 @@ test('shows the process answering, and where a live class runs and is recorded',
 	await expect
 		.poll(async () => rowWith(await (await page('staff')).text(), LIVE_CLASS_TITLE))
 		.toContain('1 / 0');
+});
+
+test('shows the recordings being finished after their class, and who finishes them', async () => {
+	const html = await (await page('staff')).text();
+	const held = rowWith(html, unfinished.held);
+	expect(held).toContain('正在生成回放');
+	expect(held).toContain('40%');
+	expect(held).toContain('<code>other-process</code>');
+	// This process tried the orphaned one's MP4 at start-up (there are no files)
+	// and let it go; the replay stays READY, waiting for the next try.
+	await expect
+		.poll(async () => rowWith(await (await page('staff')).text(), unfinished.orphaned))
+		.toContain('暂无进程处理');
+	expect(rowWith(html, unfinished.orphaned)).toContain('回放可看，正在生成下载文件');
 });

@@ -1,6 +1,6 @@
 import type { Db } from './db/client.ts';
 import type { InstanceReport } from './instances.ts';
-import { recordingLeaseName } from './recordings/lifecycle.ts';
+import { recordingLeaseName, UNFINISHED_RECORDING } from './recordings/lifecycle.ts';
 
 /** A live class as the operations page shows it: where its media runs, who records it. */
 export type LiveClassPlacement = {
@@ -23,10 +23,10 @@ export async function liveClassPlacements(
 		select: { id: true, title: true, startsAt: true },
 		orderBy: { startsAt: 'asc' }
 	});
-	const leases = await db.lease.findMany({
-		where: { name: { in: classes.map((c) => recordingLeaseName(c.id)) } }
-	});
-	const holders = new Map(leases.map((lease) => [lease.name, lease.holder]));
+	const holders = await recordingHolders(
+		db,
+		classes.map((c) => c.id)
+	);
 	const answering = instances.filter((instance) => instance.state === 'up');
 	return classes.map((cls) => ({
 		...cls,
@@ -40,6 +40,52 @@ export async function liveClassPlacements(
 					consumers
 				}))
 		),
-		recordedBy: holders.get(recordingLeaseName(cls.id)) ?? null
+		recordedBy: holders.get(cls.id) ?? null
 	}));
+}
+
+/** A recording of a class no longer live whose work is not done, and who does it. */
+export type UnfinishedRecording = {
+	id: string;
+	classId: string;
+	title: string;
+	/** RECORDING: left by a process that stopped; PROCESSING: replay being made; READY: its MP4. */
+	status: 'RECORDING' | 'PROCESSING' | 'READY';
+	progress: number;
+	/** The process holding the class's recording lease; none until a process takes it. */
+	finishedBy: string | null;
+};
+
+/** Recordings being finished after their class, oldest first (live classes' are in placements). */
+export async function unfinishedRecordings(db: Db): Promise<UnfinishedRecording[]> {
+	const recordings = await db.recording.findMany({
+		where: { ...UNFINISHED_RECORDING, policyClass: { status: { not: 'LIVE' } } },
+		select: {
+			id: true,
+			status: true,
+			progress: true,
+			policyClass: { select: { id: true, title: true } }
+		},
+		orderBy: { startedAt: 'asc' },
+		take: 100
+	});
+	const holders = await recordingHolders(
+		db,
+		recordings.map((r) => r.policyClass.id)
+	);
+	return recordings.map(({ id, status, progress, policyClass }) => ({
+		id,
+		classId: policyClass.id,
+		title: policyClass.title,
+		status: status as UnfinishedRecording['status'],
+		progress,
+		finishedBy: holders.get(policyClass.id) ?? null
+	}));
+}
+
+/** Which process holds each class's recording lease, by class. */
+async function recordingHolders(db: Db, classIds: string[]): Promise<Map<string, string>> {
+	const names = new Map(classIds.map((id) => [recordingLeaseName(id), id]));
+	const leases = await db.lease.findMany({ where: { name: { in: [...names.keys()] } } });
+	return new Map(leases.map((lease) => [names.get(lease.name)!, lease.holder]));
 }

@@ -22,6 +22,7 @@ import {
 	type TimelineEntry
 } from '../../../../media-server/src/index.ts';
 import type { Db } from '../db/client.ts';
+import type { Prisma } from '../db/generated/client.ts';
 import type { EventBus } from '../events.ts';
 import type { Leases } from '../leases.ts';
 import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
@@ -545,6 +546,14 @@ async function addInterpreter(
 	}
 }
 
+/** Recordings whose work is not done: still recording, or their MP4 not made. */
+export const UNFINISHED_RECORDING = {
+	OR: [
+		{ status: { in: ['RECORDING' as const, 'PROCESSING' as const] } },
+		{ status: 'READY' as const, playlistPath: { not: null }, filePath: null }
+	]
+} satisfies Prisma.RecordingWhereInput;
+
 /** What a recovery took on, and left to the processes holding it, by class. */
 export type Recovery = {
 	/** Classes whose recording this process finishes (or makes the MP4 of). */
@@ -580,15 +589,8 @@ export async function recoverRecordings(options: {
 			})
 		: [];
 	const live = new Set(liveClasses.map((c) => c.id));
-	// Unfinished: still recording, or its MP4 not made.
-	const unfinished = {
-		OR: [
-			{ status: { in: ['RECORDING' as const, 'PROCESSING' as const] } },
-			{ status: 'READY' as const, playlistPath: { not: null }, filePath: null }
-		]
-	};
 	const stale = await db.recording.findMany({
-		where: { ...(classIds ? { classId: { in: classIds } } : {}), ...unfinished },
+		where: { ...(classIds ? { classId: { in: classIds } } : {}), ...UNFINISHED_RECORDING },
 		orderBy: { startedAt: 'asc' }
 	});
 	for (const seen of stale) {
@@ -600,7 +602,7 @@ export async function recoverRecordings(options: {
 		}
 		// Read again under the lease: another process may have finished it
 		// and released the lease since the list was read.
-		const rec = await db.recording.findFirst({ where: { id: seen.id, ...unfinished } });
+		const rec = await db.recording.findFirst({ where: { id: seen.id, ...UNFINISHED_RECORDING } });
 		if (!rec) {
 			await disown(s, classId);
 			continue;

@@ -1,5 +1,5 @@
 import { BUREAU_STAFF, requireRole } from '$lib/server/auth/guard.ts';
-import { liveClassPlacements } from '$lib/server/operations.ts';
+import { liveClassPlacements, unfinishedRecordings } from '$lib/server/operations.ts';
 import { platform } from '$lib/server/platform.ts';
 import type { PageServerLoad } from './$types';
 
@@ -14,6 +14,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		self: instances.id,
 		intervalSeconds: instances.intervalMs / 1000,
 		instances: reports,
-		classes: await liveClassPlacements(db, reports)
+		classes: await liveClassPlacements(db, reports),
+		recordings: await unfinishedRecordings(db)
 	};
 };
