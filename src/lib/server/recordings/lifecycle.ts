@@ -600,34 +600,13 @@ export async function recoverRecordings(options: {
 			recovery.heldElsewhere.push(classId);
 			continue;
 		}
-		// Read again under the lease: another process may have finished it
-		// and released the lease since the list was read.
-		const rec = await db.recording.findFirst({ where: { id: seen.id, ...UNFINISHED_RECORDING } });
-		if (!rec) {
+		try {
+			if (await recoverOne(s, seen.id)) recovery.finishing.push(classId);
+			else await disown(s, classId);
+		} catch (error) {
+			logger.error('could not recover a recording', { recordingId: seen.id, error: String(error) });
 			await disown(s, classId);
-			continue;
 		}
-		recovery.finishing.push(classId);
-		if (rec.status !== 'RECORDING') {
-			enqueueFinalize(s, classId, rec.id);
-			continue;
-		}
-		const dir = resolveInRoot(rec.dir);
-		const manifest = await closeInterruptedSegments(dir);
-		if (!manifest || manifest.segments.length === 0) {
-			await db.recording.update({
-				where: { id: rec.id },
-				data: { status: 'FAILED', error: 'nothing was recorded', endedAt: rec.startedAt }
-			});
-			await disown(s, classId);
-			continue;
-		}
-		const endedAt = Math.max(
-			manifest.endedAt ?? 0,
-			...manifest.segments.map((segment) => segment.endedAt ?? segment.startedAt)
-		);
-		logger.warn('finishing a recording interrupted by a restart', { recordingId: rec.id });
-		track(s, finish(s, classId, rec.id, endedAt));
 	}
 	for (const classId of live) {
 		if (s.owned.has(classId)) continue;
@@ -637,6 +616,37 @@ export async function recoverRecordings(options: {
 		} else recovery.heldElsewhere.push(classId);
 	}
 	return recovery;
+}
+
+/**
+ * Takes on one unfinished recording whose lease this process holds. False
+ * when another process finished it and released the lease since the list was
+ * read: there is nothing left to do.
+ */
+async function recoverOne(s: State, recordingId: string): Promise<boolean> {
+	const db = await s.getDb();
+	const rec = await db.recording.findFirst({ where: { id: recordingId, ...UNFINISHED_RECORDING } });
+	if (!rec) return false;
+	if (rec.status !== 'RECORDING') {
+		enqueueFinalize(s, rec.classId, rec.id);
+		return true;
+	}
+	const manifest = await closeInterruptedSegments(resolveInRoot(rec.dir));
+	if (!manifest || manifest.segments.length === 0) {
+		await db.recording.update({
+			where: { id: rec.id },
+			data: { status: 'FAILED', error: 'nothing was recorded', endedAt: rec.startedAt }
+		});
+		await disown(s, rec.classId);
+		return true;
+	}
+	const endedAt = Math.max(
+		manifest.endedAt ?? 0,
+		...manifest.segments.map((segment) => segment.endedAt ?? segment.startedAt)
+	);
+	logger.warn('finishing a recording interrupted by a restart', { recordingId: rec.id });
+	track(s, finish(s, rec.classId, rec.id, endedAt));
+	return true;
 }
 
 export { recordingsRoot };
