@@ -24,7 +24,7 @@ export type InstanceLoad = {
 };
 
 /** mediasoup scores a consumer 0-10 from the loss its receiver reports; 10 is clean. */
-export const LOSSY_SCORE = 7;
+const LOSSY_SCORE = 7;
 
 /** Beats a process may miss before it counts as not answering. */
 const MISSED_BEATS = 3;

@@ -104,7 +104,7 @@ export async function startRecordings(deps: {
 	resumeLive?: boolean;
 }): Promise<Recovery> {
 	const holder = globalThis as WithState;
-	if (holder[STATE_KEY]?.started) return { finishing: [], resuming: [], heldElsewhere: [] };
+	if (holder[STATE_KEY]?.started) return nothingRecovered();
 	const config = recordingConfigFromEnv();
 	// A room waits for its recorders to stop before it closes, and an ended
 	// class's sockets hear of the end only after that (the media namespace),
@@ -169,7 +169,7 @@ export async function startRecordings(deps: {
 		return await recoverRecordings({ resumeLive });
 	} catch (error) {
 		logger.error('recording recovery failed', { error: String(error) });
-		return { finishing: [], resuming: [], heldElsewhere: [] };
+		return nothingRecovered();
 	}
 }
 
@@ -564,6 +564,8 @@ export type Recovery = {
 	heldElsewhere: string[];
 };
 
+const nothingRecovered = (): Recovery => ({ finishing: [], resuming: [], heldElsewhere: [] });
+
 /**
  * At startup, and for the classes of expired leases. A recording still
  * RECORDING whose class is LIVE is resumed (one replay per class); any other
@@ -577,7 +579,7 @@ export async function recoverRecordings(options: {
 	/** Only these classes (default: every class). */
 	classIds?: string[];
 }): Promise<Recovery> {
-	const recovery: Recovery = { finishing: [], resuming: [], heldElsewhere: [] };
+	const recovery = nothingRecovered();
 	const s = state();
 	if (!s) return recovery;
 	const db = await s.getDb();

@@ -9,12 +9,12 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	const { db, instances } = await platform();
 	// This process's own report is made fresh; the others are at most a beat old.
 	await instances.beat();
-	const reports = await instances.list();
+	const [reports, recordings] = await Promise.all([instances.list(), unfinishedRecordings(db)]);
 	return {
 		self: instances.id,
 		intervalSeconds: instances.intervalMs / 1000,
 		instances: reports,
 		classes: await liveClassPlacements(db, reports),
-		recordings: await unfinishedRecordings(db)
+		recordings
 	};
 };
