@@ -150,6 +150,10 @@ export interface ClassRoomEvents {
 	producer: [ProducerEvent];
 	consumer: [ConsumerEvent];
 	rebuilt: [RebuiltEvent];
+	/** The room's viewer count changed (recorders are not viewers). */
+	viewers: [number];
+	/** This peer was taken out: another joined in its sending role (one studio per class). */
+	replaced: [string];
 	closed: [];
 }
 
@@ -312,10 +316,22 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		return this.#closed;
 	}
 
-	/** Adds a peer; a peer id that is already present starts over (a reconnect). */
+	/**
+	 * Adds a peer; a peer id that is already present starts over (a reconnect).
+	 * A class has one studio and one interpreter studio: a peer joining in
+	 * one of those roles replaces the one that held it, wherever that peer's
+	 * connection is, so the rule holds however many app processes relay.
+	 */
 	join(peerId: string, role: PeerRole): void {
 		this.#assertOpen();
 		this.leave(peerId);
+		if (sends(role)) {
+			for (const other of [...this.#peers.values()]) {
+				if (other.role !== role) continue;
+				this.leave(other.id);
+				this.emit('replaced', other.id);
+			}
+		}
 		this.#peers.set(peerId, {
 			id: peerId,
 			role,
@@ -326,6 +342,7 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 			pendingProducers: 0,
 			consuming: new Set()
 		});
+		if (role === 'viewer') this.emit('viewers', this.viewerCount);
 	}
 
 	leave(peerId: string): void {
@@ -334,6 +351,7 @@ export class ClassRoom extends EventEmitter<ClassRoomEvents> {
 		this.#peers.delete(peerId);
 		for (const { transport } of peer.transports.values()) transport.close();
 		if (peer.slot) this.#closeSlotIfIdle(peer.slot);
+		if (peer.role === 'viewer') this.emit('viewers', this.viewerCount);
 	}
 
 	hasPeer(peerId: string): boolean {

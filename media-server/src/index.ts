@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { types } from 'mediasoup';
-import { addRoomLoad, ClassRoom, emptyRoomLoad, type RoomLoad } from './class-room.js';
+import { addRoomLoad, ClassRoom, emptyRoomLoad, MediaRequestError } from './class-room.js';
 import { mediaCodecs } from './codecs.js';
 import {
 	parseMediaServerConfig,
@@ -8,6 +9,10 @@ import {
 	type MediaServerConfigInput
 } from './config.js';
 import { silentLogger, type MediaLogger } from './logger.js';
+import type { MediaLoad, MediaService } from './media-service.js';
+import { ClassRecording, type ClassRecordingOptions } from './recorder/class-recording.js';
+import { recordingConfigFromEnv } from './recorder/index.js';
+import { PortAllocator } from './recorder/ports.js';
 import {
 	WorkerPool,
 	type WorkerDiedEvent,
@@ -28,21 +33,23 @@ export {
 export { silentLogger, type MediaLogger } from './logger.js';
 export type { WorkerDiedEvent, WorkerReplacedEvent, WorkerStats } from './worker-pool.js';
 export * from './recorder/index.js';
+export * from './media-service.js';
+export {
+	ClassRecording,
+	type ClassRecordingEvents,
+	type ClassRecordingOptions,
+	type RecordingStopped
+} from './recorder/class-recording.js';
 
 export interface MediaServerEvents {
 	workerDied: [WorkerDiedEvent];
 	workerReplaced: [WorkerReplacedEvent];
 }
 
-/** The server's load: its workers, its rooms' counts added up, and each room's. */
-export interface MediaLoad extends RoomLoad {
-	workers: WorkerStats[];
-	rooms: number;
-	classes: ({ classId: string } & RoomLoad)[];
-}
-
 export interface MediaServerOptions {
 	logger?: MediaLogger;
+	/** Where record() writes: recordings' folders are relative to it (default ./data/recordings). */
+	recordingsDir?: string;
 }
 
 /**
@@ -50,8 +57,9 @@ export interface MediaServerOptions {
  * mediasoup workers. The app's signaling layer authenticates and authorizes
  * peers, then relays their requests to room.request().
  */
-export class MediaServer extends EventEmitter<MediaServerEvents> {
+export class MediaServer extends EventEmitter<MediaServerEvents> implements MediaService {
 	readonly config: MediaServerConfig;
+	readonly serverId = null;
 	/**
 	 * What every room's routers offer: they all share one codec list. A page
 	 * can hand it to the browser, which then loads its Device while signaling
@@ -62,19 +70,24 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 	readonly #logger: MediaLogger;
 	readonly #rooms = new Map<string, Promise<ClassRoom>>();
 	readonly #beforeClose: ((classId: string) => Promise<unknown>)[] = [];
+	readonly #recordingsDir: string;
+	readonly #recordings = new Map<string, Promise<ClassRecording>>();
+	#ports: PortAllocator | undefined;
 
 	/** Use createMediaServer(). */
 	constructor(
 		config: MediaServerConfig,
 		pool: WorkerPool,
 		logger: MediaLogger,
-		routerRtpCapabilities: types.RtpCapabilities
+		routerRtpCapabilities: types.RtpCapabilities,
+		recordingsDir: string
 	) {
 		super();
 		this.config = config;
 		this.routerRtpCapabilities = routerRtpCapabilities;
 		this.#pool = pool;
 		this.#logger = logger;
+		this.#recordingsDir = recordingsDir;
 		pool.on('workerDied', (event) => this.emit('workerDied', event));
 		pool.on('workerReplaced', (event) => this.emit('workerReplaced', event));
 	}
@@ -121,6 +134,38 @@ export class MediaServer extends EventEmitter<MediaServerEvents> {
 		room?.close();
 	}
 
+	async record(classId: string, options: ClassRecordingOptions): Promise<ClassRecording> {
+		let recording = this.#recordings.get(options.recordingId);
+		if (!recording) {
+			const root = this.#recordingsDir;
+			const dir = path.resolve(root, options.dir);
+			if (!dir.startsWith(root + path.sep)) {
+				throw new MediaRequestError(`recording folder escapes ${root}`);
+			}
+			// Ports are read from the environment when first needed: most processes record nothing.
+			const config = recordingConfigFromEnv();
+			this.#ports ??= new PortAllocator(config.minPort, config.maxPort);
+			const ports = this.#ports;
+			recording = this.getOrCreateRoom(classId).then((room) =>
+				ClassRecording.start(room, { ...options, dir, ports, logger: this.#logger })
+			);
+			const entry = recording;
+			this.#recordings.set(options.recordingId, entry);
+			const forget = () => {
+				if (this.#recordings.get(options.recordingId) === entry) {
+					this.#recordings.delete(options.recordingId);
+				}
+			};
+			entry.then((r) => r.once('stopped', forget), forget);
+		}
+		return recording;
+	}
+
+	/** The recording running under this id, if any. */
+	async runningRecording(recordingId: string): Promise<ClassRecording | undefined> {
+		return this.#recordings.get(recordingId)?.catch(() => undefined);
+	}
+
 	get roomIds(): string[] {
 		return [...this.#rooms.keys()];
 	}
@@ -164,5 +209,6 @@ export async function createMediaServer(
 	const probe = await (await pool.pick()).createRouter({ mediaCodecs });
 	const { rtpCapabilities } = probe;
 	probe.close();
-	return new MediaServer(parsed, pool, logger, rtpCapabilities);
+	const recordingsDir = path.resolve(options.recordingsDir ?? 'data/recordings');
+	return new MediaServer(parsed, pool, logger, rtpCapabilities, recordingsDir);
 }

@@ -12,6 +12,7 @@
  * replay and its MP4 are done). stdout lines: JSON events.
  */
 import readline from 'node:readline';
+import { MediaServer } from '../../media-server/src/index.ts';
 import { startPlatform } from '../../src/lib/server/platform.ts';
 import { finalizationIdle, startRecordings } from '../../src/lib/server/recordings/lifecycle.ts';
 import { startPublisher } from '../media-server/helpers.ts';
@@ -30,7 +31,10 @@ const instructor = {
 const p = await startPlatform();
 p.leases.start();
 await startRecordings({ db: p.db, events: p.events, media: p.media, leases: p.leases });
-const room = await (await p.media()).getOrCreateRoom(classId);
+// FFmpeg publishes over a PlainTransport, which only the in-process media server offers.
+const media = await p.media();
+if (!(media instanceof MediaServer)) throw new Error('this process runs its own media server');
+const room = await media.getOrCreateRoom(classId);
 const video = await startPublisher(room, 'teacher', { codec: 'h264', keyFrameEvery: 15 });
 const audio = await startPublisher(room, 'teacher', { kind: 'audio' });
 say('publishing', { pids: [video.ffmpeg.pid, audio.ffmpeg.pid] });

@@ -94,6 +94,8 @@ export class Publisher {
 			if (this.#live) this.#setState('reconnecting');
 		});
 		s.on('replaced', () => {
+			// Off air for good: the disconnect that follows is not a drop to recover from.
+			this.#live = false;
 			this.#teardown();
 			this.#setState('replaced');
 		});

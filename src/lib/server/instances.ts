@@ -1,4 +1,4 @@
-import type { MediaServer } from '../../../media-server/src/index.ts';
+import type { MediaService } from '../../../media-server/src/index.ts';
 import type { Db } from './db/client.ts';
 
 /**
@@ -14,6 +14,11 @@ export type InstanceLoad = {
 	workers: { slot: number; pid: number; cpuPercent: number | null }[];
 	/** False when its media server could not be read (it failed to start). */
 	mediaUp: boolean;
+	/**
+	 * The media server it relays live classes to, whose workers and rooms
+	 * these are (every process using it reports them); null: its own.
+	 */
+	mediaServer: string | null;
 	consumers: number;
 	/** Consumers scored LOSSY_SCORE or lower: their viewers report packet loss. */
 	lossyConsumers: number;
@@ -42,7 +47,7 @@ export type InstanceReport = {
 
 export class Instances {
 	readonly #db: Db;
-	readonly #media: () => Promise<MediaServer>;
+	readonly #media: () => Promise<MediaService>;
 	readonly #connections: () => number;
 	readonly #startedAt = new Date();
 	/** Each worker's CPU time at the previous beat, for its use since. */
@@ -52,7 +57,7 @@ export class Instances {
 	constructor(
 		db: Db,
 		readonly id: string,
-		deps: { media: () => Promise<MediaServer>; connections: () => number },
+		deps: { media: () => Promise<MediaService>; connections: () => number },
 		readonly intervalMs = 10_000
 	) {
 		this.#db = db;
@@ -103,14 +108,13 @@ export class Instances {
 
 	async #load(): Promise<InstanceLoad> {
 		const connections = this.#connections();
-		const media = await this.#media().then(
-			(server) => server.getLoad(),
-			() => null
-		);
-		if (!media) {
+		const server = await this.#media().catch(() => null);
+		const media = await server?.getLoad().catch(() => null);
+		if (!server || !media) {
 			return {
 				workers: [],
 				mediaUp: false,
+				mediaServer: null,
 				consumers: 0,
 				lossyConsumers: 0,
 				connections,
@@ -131,6 +135,7 @@ export class Instances {
 		return {
 			workers,
 			mediaUp: true,
+			mediaServer: server.serverId,
 			consumers: media.consumers,
 			lossyConsumers: media.consumerScores.slice(0, LOSSY_SCORE + 1).reduce((sum, n) => sum + n, 0),
 			connections,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Server } from 'socket.io';
-import type { MediaLoad, MediaServer } from '../../../media-server/src/index.ts';
+import type { MediaLoad, MediaService } from '../../../media-server/src/index.ts';
 import { MEDIA_NAMESPACE } from '$lib/media/wire-constants.ts';
 import { QA_NAMESPACE } from '$lib/qa/wire-constants.ts';
 import type { Db } from './db/client.ts';
@@ -9,7 +9,7 @@ import type { Db } from './db/client.ts';
 /** Where the figures live; each is read at scrape time from its owner. */
 export type MetricSources = {
 	db: Db;
-	media: () => Promise<MediaServer>;
+	media: () => Promise<MediaService>;
 	/** The socket.io server once attached; null before (and in processes without one). */
 	realtime: () => Server | null;
 };

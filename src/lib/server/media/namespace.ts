@@ -4,8 +4,8 @@ import {
 	isMediaMethod,
 	MediaLimitError,
 	MediaRequestError,
-	type ClassRoom,
-	type MediaServer,
+	type MediaRoom,
+	type MediaService,
 	type ProducerInfo
 } from '../../../../media-server/src/index.ts';
 import {
@@ -50,7 +50,7 @@ export type MediaDeps = {
 	events: EventBus;
 	sessions: SocketSessions;
 	lifecycle: ClassLifecycle;
-	media: () => Promise<MediaServer>;
+	media: () => Promise<MediaService>;
 	now?: () => Date;
 	/** Live connections one user may have open in one class (tabs, devices). */
 	maxSocketsPerUserAndClass?: number;
@@ -64,7 +64,7 @@ type Joined = {
 	classId: string;
 	role: LiveRole;
 	userId: string;
-	room: ClassRoom | null;
+	room: MediaRoom | null;
 	waiting?: JoinWaiting;
 	/** Watching the HLS stream: present in the class, with no SFU peer and no WebRTC seat. */
 	hls?: true;
@@ -127,12 +127,15 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 	const nsp: MediaNamespace = io.of(MEDIA_NAMESPACE);
 	const now = deps.now ?? (() => new Date());
 	const maxSockets = deps.maxSocketsPerUserAndClass ?? 3;
-	const wired = new WeakSet<ClassRoom>();
-	const viewers = new Map<string, Set<string>>();
+	/** Rooms whose events reach this process's sockets, by class. */
+	const rooms = new Map<string, MediaRoom>();
 
-	function wire(room: ClassRoom): ClassRoom {
-		if (wired.has(room)) return room;
-		wired.add(room);
+	function wire(room: MediaRoom): MediaRoom {
+		if (rooms.get(room.classId) === room) return room;
+		rooms.set(room.classId, room);
+		room.once('closed', () => {
+			if (rooms.get(room.classId) === room) rooms.delete(room.classId);
+		});
 		const target = nsp.local.to(classRoomName(room.classId));
 		room.on('producer', (e) =>
 			target.emit('live:producer', { type: e.type, producer: summary(e.producer) })
@@ -147,16 +150,25 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		room.on('rebuilt', (e) => {
 			for (const peerId of e.peerIds) nsp.local.to(peerId).emit('live:rebuilt', {});
 		});
+		// The room counts the class's viewers on every app process that relays to it.
+		room.on('viewers', (count) => {
+			noteWebRtcViewers(room.classId, count);
+			// Only the studios show it; sending it to every viewer on every join is quadratic in a rush.
+			nsp.local.to(presentersRoomName(room.classId)).emit('live:viewers', { count });
+		});
+		// One studio (and one interpreter studio) per class: a newer tab, on
+		// any process, replaced this one.
+		room.on('replaced', (peerId) => {
+			const other = nsp.sockets.get(peerId);
+			if (!other) return;
+			leave(other);
+			other.emit('live:replaced', {});
+			other.disconnect(true);
+		});
 		return room;
 	}
 
-	const viewerCount = (classId: string) => viewers.get(classId)?.size ?? 0;
-
-	function broadcastViewers(classId: string) {
-		noteWebRtcViewers(classId, viewerCount(classId));
-		// Only the studios show it; sending it to every viewer on every join is quadratic in a rush.
-		nsp.local.to(presentersRoomName(classId)).emit('live:viewers', { count: viewerCount(classId) });
-	}
+	const viewerCount = (classId: string) => rooms.get(classId)?.viewerCount ?? 0;
 
 	/** Attendance is recorded from these: a viewer's connection in or out of the SFU room. */
 	function presence(
@@ -176,12 +188,8 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		void socket.leave(classRoomName(joined.classId));
 		void socket.leave(presentersRoomName(joined.classId));
 		if (joined.room && !joined.room.closed) joined.room.leave(socket.id);
-		const set = viewers.get(joined.classId);
-		if (set?.delete(socket.id)) {
-			if (set.size === 0) viewers.delete(joined.classId);
-			broadcastViewers(joined.classId);
+		if ((joined.room && joined.role === 'viewer') || joined.hls)
 			presence('left', joined, socket.id);
-		} else if (joined.hls) presence('left', joined, socket.id);
 	}
 
 	function connectionsOf(userId: string, classId: string, except: string): number {
@@ -190,18 +198,6 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			if (other.id !== except && state(other).live?.classId === classId) count++;
 		}
 		return count;
-	}
-
-	/** One studio (and one interpreter studio) per class: a newer tab replaces the older one. */
-	function replaceOtherPublishers(classId: string, socketId: string, role: LiveRole) {
-		for (const other of localSocketsIn(nsp, presentersRoomName(classId))) {
-			const o = state(other).live;
-			if (other.id !== socketId && o?.classId === classId && o.role === role) {
-				leave(other);
-				other.emit('live:replaced', {});
-				other.disconnect(true);
-			}
-		}
 	}
 
 	async function join(
@@ -232,15 +228,16 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 			return fail('too_many_connections');
 		}
 		if (!open) return fail('bad_state');
-		// Past the class's WebRTC capacity, a new viewer watches over HLS.
-		const others = viewerCount(classId) - (viewers.get(classId)?.has(socket.id) ? 1 : 0);
-		if (
-			role === 'viewer' &&
-			!waiting &&
-			!hls &&
-			(await mustOverflow(await deps.media(), classId, others))
-		) {
-			return fail('overflow');
+		// Past the class's WebRTC capacity, a new viewer watches over HLS. The
+		// room counts the viewers of every process.
+		if (role === 'viewer' && !waiting && !hls) {
+			const media = await deps.media();
+			const room = wire(await media.getOrCreateRoom(classId));
+			const mine = state(socket).live;
+			const rejoining = mine?.room === room && mine.role === 'viewer';
+			if (await mustOverflow(media, classId, room.viewerCount - (rejoining ? 1 : 0))) {
+				return fail('overflow');
+			}
 		}
 		leave(socket);
 		await socket.join(classRoomName(classId));
@@ -269,19 +266,10 @@ export function registerMediaNamespace(io: Server, deps: MediaDeps): MediaNamesp
 		}
 		const room = wire(await (await deps.media()).getOrCreateRoom(classId));
 		if (!socket.connected) return null;
-		if (role !== 'viewer') {
-			replaceOtherPublishers(classId, socket.id, role);
-			await socket.join(presentersRoomName(classId));
-		}
+		if (role !== 'viewer') await socket.join(presentersRoomName(classId));
 		room.join(socket.id, role);
 		state(socket).live = { classId, role, userId: user.id, room };
-		if (role === 'viewer') {
-			let set = viewers.get(classId);
-			if (!set) viewers.set(classId, (set = new Set()));
-			set.add(socket.id);
-			broadcastViewers(classId);
-			presence('joined', { classId, userId: user.id }, socket.id);
-		}
+		if (role === 'viewer') presence('joined', { classId, userId: user.id }, socket.id);
 		// Each saves the client a round trip before it can consume.
 		const [routerRtpCapabilities, recvTransport] = await Promise.all([
 			room.request(socket.id, 'getRouterRtpCapabilities', {}),

@@ -1,4 +1,4 @@
-import { webRtcViewerCapacity, type MediaServer } from '../../../../media-server/src/index.ts';
+import { webRtcViewerCapacity, type MediaService } from '../../../../media-server/src/index.ts';
 import { getDb } from '../platform.ts';
 
 /**
@@ -47,7 +47,7 @@ export function liveAudience(classId: string): { webrtc: number; hls: number } {
  * to send them to. A VP8 class has none, so it takes everyone over WebRTC.
  */
 export async function mustOverflow(
-	media: MediaServer,
+	media: MediaService,
 	classId: string,
 	otherViewers: number
 ): Promise<boolean> {

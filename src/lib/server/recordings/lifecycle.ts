@@ -2,23 +2,16 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-	ClassRecorder,
 	closeInterruptedSegments,
 	compositeInterpreter,
-	INTERPRETER_DIR,
-	INTERPRETER_SOURCE,
-	pickInterpreter,
 	finalizeRecording,
 	finishHlsStream,
 	isHlsOnly,
-	PortAllocator,
 	readManifest,
-	recordingConfigFromEnv,
 	EVENT_PLAYLIST,
-	type ClassRoom,
 	type MediaLogger,
-	type MediaServer,
-	type ProducerEvent,
+	type MediaRecording,
+	type MediaService,
 	type TimelineEntry
 } from '../../../../media-server/src/index.ts';
 import type { Db } from '../db/client.ts';
@@ -29,7 +22,7 @@ import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
 
 /**
  * Every live class is recorded, as one recording per class: LIVE starts a
- * ClassRecorder on the class's room, or resumes the class's recording after
+ * ClassRecording on the class's room (on its media server), or resumes the class's recording after
  * a restart (its parts join, the gap cut out). ENDED stops it. An H.264
  * class's recording is its HLS stream, a replay as soon as the playlist gets
  * #EXT-X-ENDLIST; its MP4 is then remuxed in the background queue. A VP8
@@ -56,22 +49,20 @@ const logger: MediaLogger = {
 
 type Started = {
 	recordingId: string;
-	recorder: ClassRecorder | null;
-	/** Recording the interpreter's camera, once one was on air. */
-	interpreter?: Promise<ClassRecorder | null>;
+	/** The class's picture and sound, and its interpreter's camera once one is on air. */
+	recorder: MediaRecording | null;
 	/** stopRecording is ending it (the class ended), so its stop is not a room closing. */
 	ending: boolean;
 };
 type State = {
 	getDb: () => Promise<Db>;
 	events: EventBus;
-	media: () => Promise<MediaServer>;
+	media: () => Promise<MediaService>;
 	/** Per class; set before the first await, so concurrent starts share one. */
 	recorders: Map<string, Promise<Started | null>>;
 	queue: Promise<void>;
 	/** Recordings being finished (ENDLIST, poster) before their MP4 is queued. */
 	finishing: Set<Promise<void>>;
-	ports: PortAllocator;
 	leases: Leases;
 	/** Classes whose recording work this process holds the lease for. */
 	owned: Set<string>;
@@ -98,20 +89,19 @@ const LEASE_PREFIX = recordingLeaseName('');
 export async function startRecordings(deps: {
 	db: Db;
 	events: EventBus;
-	media: () => Promise<MediaServer>;
+	media: () => Promise<MediaService>;
 	leases: Leases;
 	/** Resume the recordings of classes still LIVE after a restart (default true). */
 	resumeLive?: boolean;
 }): Promise<Recovery> {
 	const holder = globalThis as WithState;
 	if (holder[STATE_KEY]?.started) return nothingRecovered();
-	const config = recordingConfigFromEnv();
 	// A room waits for its recorders to stop before it closes, and an ended
 	// class's sockets hear of the end only after that (the media namespace),
 	// so FFmpeg writes its last seconds while the media still flows. Hooked
 	// where a recorder first takes the media server: recovering finished
 	// classes starts none.
-	const hooked = new WeakSet<MediaServer>();
+	const hooked = new WeakSet<MediaService>();
 	const media = async () => {
 		const server = await deps.media();
 		if (!hooked.has(server)) {
@@ -127,7 +117,6 @@ export async function startRecordings(deps: {
 		recorders: new Map(),
 		queue: Promise.resolve(),
 		finishing: new Set(),
-		ports: new PortAllocator(config.minPort, config.maxPort),
 		leases: deps.leases,
 		owned: new Set(),
 		started: true
@@ -238,19 +227,14 @@ async function openRecorder(s: State, classId: string): Promise<Started | null> 
 		return null;
 	}
 	try {
-		const room = await (await s.media()).getOrCreateRoom(classId);
-		const recorder = await ClassRecorder.start(room, {
-			recordingId,
-			dir: resolveInRoot(dir),
-			ports: s.ports,
-			logger,
-			resume: open !== null
-		});
+		const recorder = await (
+			await s.media()
+		).record(classId, { recordingId, dir, resume: open !== null });
 		if (open) logger.warn('resuming a recording after a restart', { classId, recordingId });
 		else {
 			await db.recording.update({
 				where: { id: recordingId },
-				data: { startedAt: new Date(recorder.manifest.startedAt) }
+				data: { startedAt: new Date(recorder.startedAt) }
 			});
 		}
 		// Live rewind and HLS viewers find the stream through its playlist.
@@ -263,13 +247,12 @@ async function openRecorder(s: State, classId: string): Promise<Started | null> 
 				.catch(() => undefined);
 		});
 		const started: Started = { recordingId, recorder, ending: false };
-		followInterpreter(s, room, started, resolveInRoot(dir), open !== null);
-		recorder.once('stopped', (manifest) => {
+		recorder.once('stopped', ({ endedAt }) => {
 			// Stopped by itself (the room closed) rather than by stopRecording.
 			if (started.ending) return;
 			started.ending = true;
 			s.recorders.delete(classId);
-			void continueOrFinish(s, classId, recordingId, manifest.endedAt);
+			void continueOrFinish(s, classId, recordingId, endedAt);
 		});
 		return started;
 	} catch (error) {
@@ -285,38 +268,6 @@ async function openRecorder(s: State, classId: string): Promise<Started | null> 
 	}
 }
 
-/** Starts recording the interpreter's camera when one is (or comes) on air. */
-function followInterpreter(
-	s: State,
-	room: ClassRoom,
-	started: Started,
-	dir: string,
-	resume: boolean
-): void {
-	const start = () => {
-		if (started.interpreter || started.ending || room.closed) return;
-		room.off('producer', onProducer);
-		started.interpreter = ClassRecorder.start(room, {
-			recordingId: `${started.recordingId}:interpreter`,
-			dir: path.join(dir, INTERPRETER_DIR),
-			ports: s.ports,
-			logger,
-			hls: false,
-			pick: pickInterpreter,
-			resume
-		}).catch((error: unknown) => {
-			logger.error('could not record the interpreter', { error: String(error) });
-			return null;
-		});
-	};
-	const onProducer = (e: ProducerEvent) => {
-		if (e.type === 'added' && e.producer.appData.source === INTERPRETER_SOURCE) start();
-	};
-	room.on('producer', onProducer);
-	room.once('closed', () => room.off('producer', onProducer));
-	if (room.listProducers().some((p) => p.appData.source === INTERPRETER_SOURCE)) start();
-}
-
 /**
  * Stops the class's recorder; the replay is finished in the background (an
  * HLS one is READY about a second later).
@@ -330,11 +281,8 @@ export async function stopRecording(classId: string): Promise<string | null> {
 	if (!entry?.recorder || entry.ending) return null;
 	const { recordingId, recorder } = entry;
 	entry.ending = true;
-	const [manifest] = await Promise.all([
-		recorder.stop(),
-		entry.interpreter?.then((r) => r?.stop())
-	]);
-	track(s, finish(s, classId, recordingId, manifest.endedAt));
+	const { endedAt } = await recorder.stop();
+	track(s, finish(s, classId, recordingId, endedAt));
 	return recordingId;
 }
 
