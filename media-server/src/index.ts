@@ -34,6 +34,7 @@ export { silentLogger, type MediaLogger } from './logger.js';
 export type { WorkerDiedEvent, WorkerReplacedEvent, WorkerStats } from './worker-pool.js';
 export * from './recorder/index.js';
 export * from './media-service.js';
+export * from './control/protocol.js';
 export {
 	ClassRecording,
 	type ClassRecordingEvents,

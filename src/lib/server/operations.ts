@@ -7,8 +7,17 @@ export type LiveClassPlacement = {
 	id: string;
 	title: string;
 	startsAt: Date;
-	/** The answering processes with a media room for the class. */
-	media: { instanceId: string; publishers: number; viewers: number; consumers: number }[];
+	/**
+	 * Where its media room is: the media server the answering processes relay
+	 * to (once, however many report it), or the process running its own.
+	 */
+	media: {
+		placedOn: string;
+		mediaServer: boolean;
+		publishers: number;
+		viewers: number;
+		consumers: number;
+	}[];
 	/** The process holding its recording lease, if any. */
 	recordedBy: string | null;
 };
@@ -28,20 +37,18 @@ export async function liveClassPlacements(
 		classes.map((c) => c.id)
 	);
 	const answering = instances.filter((instance) => instance.state === 'up');
-	return classes.map((cls) => ({
-		...cls,
-		media: answering.flatMap((instance) =>
-			instance.load.classes
-				.filter((room) => room.classId === cls.id)
-				.map(({ publishers, viewers, consumers }) => ({
-					instanceId: instance.id,
-					publishers,
-					viewers,
-					consumers
-				}))
-		),
-		recordedBy: holders.get(cls.id) ?? null
-	}));
+	return classes.map((cls) => {
+		const media = new Map<string, LiveClassPlacement['media'][number]>();
+		for (const instance of answering) {
+			const placedOn = instance.load.mediaServer ?? instance.id;
+			const room = instance.load.classes.find((r) => r.classId === cls.id);
+			if (!room || media.has(placedOn)) continue;
+			const { publishers, viewers, consumers } = room;
+			const mediaServer = instance.load.mediaServer !== null;
+			media.set(placedOn, { placedOn, mediaServer, publishers, viewers, consumers });
+		}
+		return { ...cls, media: [...media.values()], recordedBy: holders.get(cls.id) ?? null };
+	});
 }
 
 /** A recording of a class no longer live whose work is not done, and who does it. */

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import os from 'node:os';
 import { createClient } from 'redis';
 import type { Server } from 'socket.io';
-import type { MediaServer } from '../../../media-server/src/index.ts';
+import type { MediaService } from '../../../media-server/src/index.ts';
 import { Attendance } from './attendance.ts';
 import { SessionCache } from './auth/session-cache.ts';
 import { CachedAccessFacts } from './class-access.ts';
@@ -14,7 +14,7 @@ import { Instances } from './instances.ts';
 import { Leases } from './leases.ts';
 import { ClassEmails } from './mail/class-emails.ts';
 import { Materials } from './materials.ts';
-import { mediaServerProvider } from './media/media-service.ts';
+import { mediaServiceProvider } from './media/media-service.ts';
 import { Metrics } from './metrics.ts';
 import { Registrations } from './registration.ts';
 import { createThrottles, LoginGuard, type Throttles } from './throttle.ts';
@@ -42,7 +42,7 @@ export type Platform = {
 	instances: Instances;
 	throttles: Throttles;
 	loginGuard: LoginGuard;
-	media: () => Promise<MediaServer>;
+	media: () => Promise<MediaService>;
 	/** The socket.io server, once startRealtime has attached it. */
 	realtime: Server | null;
 	materials: Materials;
@@ -77,7 +77,7 @@ type Holder = {
 
 async function createPlatform(startMedia: boolean): Promise<Platform> {
 	const config = readServerConfig();
-	const media = mediaServerProvider(config.media);
+	const media = mediaServiceProvider(config);
 	// The workers start while the database opens (about two seconds on PGlite
 	// after a crash): a server restarted mid-class has them ready when it answers.
 	if (startMedia) void media().catch((error) => console.error('[media] could not start', error));

@@ -1,10 +1,13 @@
+import path from 'node:path';
 import createDebug from 'debug';
 import {
 	createMediaServer,
 	type MediaLogger,
-	type MediaServer,
-	type MediaServerConfig
+	type MediaServerConfig,
+	type MediaService
 } from '../../../../media-server/src/index.ts';
+import type { ServerConfig } from '../env.ts';
+import { RemoteMediaServer } from './remote-media.ts';
 
 const logger: MediaLogger = {
 	debug: () => {},
@@ -13,7 +16,10 @@ const logger: MediaLogger = {
 	error: (message, meta) => console.error(`[media] ${message}`, meta ?? '')
 };
 
-async function create(config: MediaServerConfig): Promise<MediaServer> {
+async function createLocal(
+	config: MediaServerConfig,
+	recordingsDir: string
+): Promise<MediaService> {
 	// mediasoup 3.12 reports its workers' warnings and errors only through
 	// `debug`; show them in the app's log unless DEBUG already chooses otherwise.
 	if (!process.env.DEBUG) createDebug.enable('mediasoup:WARN*,mediasoup:ERROR*');
@@ -22,21 +28,33 @@ async function create(config: MediaServerConfig): Promise<MediaServer> {
 		console.warn('[media] MEDIA_ANNOUNCED_IP is not set; announcing 127.0.0.1 (local use only)');
 		config = { ...config, announcedIp: '127.0.0.1' };
 	}
-	const server = await createMediaServer(config, { logger });
+	const server = await createMediaServer(config, { logger, recordingsDir });
+	process.once('exit', () => void server.close());
+	return server;
+}
+
+async function connectRemote(url: string, secret: string): Promise<MediaService> {
+	const server = await RemoteMediaServer.connect(url, secret);
+	console.info(`[media] using the media server ${server.serverId} at ${url}`);
 	process.once('exit', () => void server.close());
 	return server;
 }
 
 /**
- * The process's media server (mediasoup workers) as a getter: started on
- * first call, and started again on the next call if starting failed (a
- * missing worker binary), so one bad start does not disable live classes.
+ * The process's media service as a getter: its own mediasoup workers, or
+ * the media server MEDIA_SERVER_URL names. Started (or connected) on first
+ * call, and again on the next call if that failed (a missing worker binary,
+ * a media server not up yet), so one bad start does not disable live classes.
  */
-export function mediaServerProvider(config: MediaServerConfig): () => Promise<MediaServer> {
-	let current: Promise<MediaServer> | undefined;
+export function mediaServiceProvider({ env, media }: ServerConfig): () => Promise<MediaService> {
+	const recordingsDir = path.resolve(env.RECORDINGS_DIR);
+	let current: Promise<MediaService> | undefined;
 	return () => {
 		if (!current) {
-			const started = create(config);
+			const started =
+				env.MEDIA_SERVER_URL && env.MEDIA_CONTROL_SECRET
+					? connectRemote(env.MEDIA_SERVER_URL, env.MEDIA_CONTROL_SECRET)
+					: createLocal(media, recordingsDir);
 			current = started;
 			started.catch(() => {
 				if (current === started) current = undefined;
