@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { privateServerDatabase, type PrivateDatabase } from '../support/database.ts';
+import { startFailoverProxy, type FailoverProxy } from '../support/failover-proxy.ts';
 import { ACCOUNTS, findClassId, goLive, LIVE_CLASS_TITLE, loginCookie } from '../support/live.ts';
 import { Audience, decodesBeyond, playback } from '../support/live-browser.ts';
 import { startMediaServer, type MediaServerProcess } from '../support/media-server-process.ts';
@@ -18,16 +19,16 @@ const SECRET = 'scale-out-test-secret-0123456789';
 /**
  * Scale-out as deployed: a media server of its own (`npm run media-server`)
  * and two app processes (production build) on one PostgreSQL and one Redis,
- * each process on its own ports, TCP between them. The instructor's studio
- * talks to app A; viewers on A and B decode in real Chromium; a studio opened
- * through B takes over; the replay is recorded on the media server. Runs in
- * the pass with DATABASE_URL and REDIS_URL.
+ * each process on its own ports, TCP between them, and a load balancer that
+ * sends browsers to app A while it lives. Runs in the pass with DATABASE_URL
+ * and REDIS_URL.
  */
 describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 	'a live class across two app processes and a media server',
 	() => {
 		let database: PrivateDatabase;
 		let media: MediaServerProcess;
+		let balancer: FailoverProxy;
 		let recordingsDir: string;
 		const apps: AppServer[] = [];
 		let browser: Browser;
@@ -51,23 +52,31 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 				REDIS_URL: process.env.REDIS_URL,
 				MEDIA_SERVER_URL: media.url,
 				MEDIA_CONTROL_SECRET: SECRET,
-				RECORDINGS_DIR: recordingsDir
+				RECORDINGS_DIR: recordingsDir,
+				// Reached directly and through the balancer: the origin is the request's.
+				ORIGIN: undefined
 			};
 			apps.push(...(await Promise.all([startAppServer(shared), startAppServer(shared)])));
-			audiences.push(...apps.map((app) => new Audience(browser, () => app.url)));
+			balancer = await startFailoverProxy(apps.map((app) => app.url));
+			audiences.push(
+				new Audience(browser, () => balancer.url),
+				new Audience(browser, () => apps[1]!.url)
+			);
 		});
 
 		afterAll(async () => {
 			for (const audience of audiences) await audience.close();
 			await browser?.close();
+			await balancer?.close();
 			await Promise.all(apps.map((app) => app.stop()));
 			await media?.stop();
 			await database?.drop();
 			if (recordingsDir) fs.rmSync(recordingsDir, { recursive: true, force: true });
 		});
 
-		it('viewers on either process watch a class presented through the other', async () => {
+		it('viewers on either process watch one class; its studio moves between processes and survives losing one', async () => {
 			const [a, b] = apps as [AppServer, AppServer];
+			const [balanced, onB] = audiences as [Audience, Audience];
 			onTestFailed(() => {
 				const logs: [string, string][] = [
 					['app A', a.output()],
@@ -78,22 +87,25 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 					console.error(`--- ${name} ---\n${log.slice(-4000)}`);
 				}
 			});
-			const [onA, onB] = audiences as [Audience, Audience];
-			const classId = await findClassId(a.url);
-			const viewerCount = (page: import('playwright-core').Page) =>
-				page.getByText(/在线观众：\d+ 人/).textContent();
+			const classId = await findClassId(b.url);
+			const viewerCount = (page: Page) => page.getByText(/在线观众：\d+ 人/).textContent();
+			const decodeOn = async (...pages: Page[]) => {
+				const before = await Promise.all(pages.map((page) => playback(page)));
+				await Promise.all(pages.map((page, i) => decodesBeyond(page, before[i]!.frames)));
+			};
 
-			const studio = await onA.as('instructor');
-			await goLive(studio, a.url, classId);
-
-			const [viewerB, viewerA] = await Promise.all([onB.as('taxpayer1'), onA.as('taxpayer2')]);
+			// The class goes live from a studio on B; one viewer is on A (through
+			// the balancer), the other on B.
+			const first = await onB.as('instructor');
+			await goLive(first, b.url, classId);
+			const [viewerA, viewerB] = await Promise.all([balanced.as('taxpayer2'), onB.as('taxpayer1')]);
 			await Promise.all([
-				gotoHydrated(viewerB, `${b.url}/classes/${classId}/watch`),
-				gotoHydrated(viewerA, `${a.url}/classes/${classId}/watch`)
+				gotoHydrated(viewerA, `${balancer.url}/classes/${classId}/watch`),
+				gotoHydrated(viewerB, `${b.url}/classes/${classId}/watch`)
 			]);
-			await Promise.all([decodesBeyond(viewerB), decodesBeyond(viewerA)]);
-			// The studio on A counts the viewer on B too.
-			await expect.poll(() => viewerCount(studio)).toBe('在线观众：2 人');
+			await decodeOn(viewerA, viewerB);
+			await expect.poll(() => viewerCount(first)).toBe('在线观众：2 人');
+
 			// Staff see the class once, on the media server, whichever process they ask.
 			const cookie = await loginCookie(b.url, ACCOUNTS.staff);
 			const placement = async () => {
@@ -110,43 +122,39 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 			};
 			await expect.poll(placement).toEqual({ placedOn: 1, onMediaServer: true, people: true });
 
-			// A studio opened through B takes the class over from the one on A.
-			const takeover = await onB.as('instructor');
-			await goLive(takeover, b.url, classId);
+			// A studio opened on A takes the class over from the one on B.
+			const studio = await balanced.as('instructor');
+			await goLive(studio, balancer.url, classId);
 			await expect
-				.poll(() => studio.getByText('直播控制台已在另一个窗口打开').count())
+				.poll(() => first.getByText('直播控制台已在另一个窗口打开').count())
 				.toBeGreaterThan(0);
-			await expect.poll(() => viewerCount(takeover)).toBe('在线观众：2 人');
-			// Both viewers decode what the new studio sends.
-			const [beforeB, beforeA] = await Promise.all([playback(viewerB), playback(viewerA)]);
-			await Promise.all([
-				decodesBeyond(viewerB, beforeB.frames),
-				decodesBeyond(viewerA, beforeA.frames)
-			]);
+			await expect.poll(() => viewerCount(studio)).toBe('在线观众：2 人');
+			await decodeOn(viewerA, viewerB);
 
-			// Ended through B, recorded on the media server: the replay is ready.
-			await takeover.getByRole('button', { name: '结束直播' }).click();
-			await takeover.getByRole('button', { name: '确认结束' }).click();
+			// App A dies. The studio and the viewer it served come back through
+			// B by themselves, and the class carries on.
+			a.process.kill('SIGKILL');
+			await new Promise((resolve) => a.process.once('exit', resolve));
+			apps.shift();
+			await studio.getByRole('status').filter({ hasText: '直播中' }).first().waitFor();
+			await decodeOn(viewerA, viewerB);
+			await expect.poll(() => viewerCount(studio)).toBe('在线观众：2 人');
+
+			// Ended, recorded on the media server throughout: one replay, ready.
+			await studio.getByRole('button', { name: '结束直播' }).click();
+			await studio.getByRole('button', { name: '确认结束' }).click();
 			const client = new pg.Client({ connectionString: database.url });
 			await client.connect();
 			try {
+				const recordings = () =>
+					client.query<{ status: string; dir: string }>(
+						'SELECT status, dir FROM recording WHERE class_id = $1',
+						[classId]
+					);
 				await expect
-					.poll(
-						async () =>
-							(
-								await client.query<{ status: string; dir: string }>(
-									'SELECT status, dir FROM recording WHERE class_id = $1',
-									[classId]
-								)
-							).rows,
-						{ timeout: 30_000 }
-					)
-					.toEqual([{ status: 'READY', dir: expect.any(String) }]);
-				const { dir } = (
-					await client.query<{ dir: string }>('SELECT dir FROM recording WHERE class_id = $1', [
-						classId
-					])
-				).rows[0]!;
+					.poll(async () => (await recordings()).rows.map((r) => r.status), { timeout: 30_000 })
+					.toEqual(['READY']);
+				const { dir } = (await recordings()).rows[0]!;
 				expect(fs.readdirSync(path.join(recordingsDir, dir))).toContain('manifest.json');
 			} finally {
 				await client.end();

@@ -143,6 +143,31 @@ describe('media server control protocol', () => {
 		expect(local.hasPeer('viewer-b')).toBe(true);
 	});
 
+	it('brings a process back into its rooms when the control connection returns', async () => {
+		const app = await RemoteMediaServer.connect(url, SECRET);
+		apps.push(app);
+		const room = await app.getOrCreateRoom('class-reconnect');
+		const local = await media.getOrCreateRoom('class-reconnect');
+		room.join('viewer-c', 'viewer');
+		await waitFor('viewer-c in the room', () => local.hasPeer('viewer-c'));
+
+		// The endpoint goes away (a media server restarting) and comes back on its port.
+		const { port } = control;
+		await control.close();
+		await waitFor('viewer-c taken out', () => !local.hasPeer('viewer-c'));
+		const rebuilt = once(room, 'rebuilt');
+		control = await serveControl(media, {
+			serverId: 'media-test',
+			secret: SECRET,
+			host: '127.0.0.1',
+			port,
+			logger: { debug() {}, info() {}, warn() {}, error: console.error }
+		});
+		expect(await rebuilt).toEqual([{ classId: 'class-reconnect', peerIds: ['viewer-c'] }]);
+		expect(local.hasPeer('viewer-c')).toBe(true);
+		expect(room.viewerCount).toBe(1);
+	});
+
 	it('records a class on the media server, started and stopped over the control connection', async () => {
 		const [app] = apps.slice(-1) as [RemoteMediaServer];
 		const classId = 'class-recorded';
