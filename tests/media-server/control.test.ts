@@ -20,6 +20,7 @@ import {
 import { startPublisher, waitFor, type TestPublisher } from './helpers.js';
 
 const SECRET = 'control-test-secret-0123456789';
+const errorsOnly = { debug() {}, info() {}, warn() {}, error: console.error };
 
 /**
  * The media server as its own service: real mediasoup workers behind the
@@ -45,7 +46,7 @@ describe('media server control protocol', () => {
 			secret: SECRET,
 			host: '127.0.0.1',
 			port: 0,
-			logger: { debug() {}, info() {}, warn() {}, error: console.error }
+			logger: errorsOnly
 		});
 		url = `http://127.0.0.1:${control.port}`;
 		apps.push(
@@ -161,7 +162,7 @@ describe('media server control protocol', () => {
 			secret: SECRET,
 			host: '127.0.0.1',
 			port,
-			logger: { debug() {}, info() {}, warn() {}, error: console.error }
+			logger: errorsOnly
 		});
 		expect(await rebuilt).toEqual([{ classId: 'class-reconnect', peerIds: ['viewer-c'] }]);
 		expect(local.hasPeer('viewer-c')).toBe(true);
