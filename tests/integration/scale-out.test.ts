@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
+import { readManifest } from '../../media-server/src/index.ts';
 import { startAppServer, type AppServer } from '../support/app-server.ts';
 import { gotoHydrated, launchBrowser } from '../support/browser.ts';
 import { privateServerDatabase, type PrivateDatabase } from '../support/database.ts';
@@ -28,6 +29,7 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 	() => {
 		let database: PrivateDatabase;
 		let media: MediaServerProcess;
+		let mediaEnv: NodeJS.ProcessEnv;
 		let balancer: FailoverProxy;
 		let recordingsDir: string;
 		const apps: AppServer[] = [];
@@ -40,13 +42,14 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 				privateServerDatabase({ seed: true }),
 				launchBrowser()
 			]);
-			media = await startMediaServer({
+			mediaEnv = {
 				MEDIA_CONTROL_SECRET: SECRET,
 				MEDIA_SERVER_ID: 'media-1',
 				RECORDINGS_DIR: recordingsDir,
 				MEDIA_RTC_MIN_PORT: '44000',
 				MEDIA_RTC_MAX_PORT: '44999'
-			});
+			};
+			media = await startMediaServer(mediaEnv);
 			const shared = {
 				DATABASE_URL: database.url,
 				REDIS_URL: process.env.REDIS_URL,
@@ -74,7 +77,7 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 			if (recordingsDir) fs.rmSync(recordingsDir, { recursive: true, force: true });
 		});
 
-		it('viewers on either process watch one class; its studio moves between processes and survives losing one', async () => {
+		it('viewers on either process watch one class, which survives losing an app process and the media server', async () => {
 			const [a, b] = apps as [AppServer, AppServer];
 			const [balanced, onB] = audiences as [Audience, Audience];
 			onTestFailed(() => {
@@ -140,7 +143,18 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 			await decodeOn(viewerA, viewerB);
 			await expect.poll(() => viewerCount(studio)).toBe('在线观众：2 人');
 
-			// Ended, recorded on the media server throughout: one replay, ready.
+			// The media server dies and is started again on its port (as its
+			// supervisor would): the processes bring their rooms, peers and
+			// recording back, and the viewers decode again without a reload.
+			const port = new URL(media.url).port;
+			const killedAt = Date.now();
+			media.process.kill('SIGKILL');
+			await media.stop();
+			media = await startMediaServer({ ...mediaEnv, MEDIA_CONTROL_PORT: port });
+			await decodeOn(viewerA, viewerB);
+			await studio.getByRole('status').filter({ hasText: '直播中' }).first().waitFor();
+
+			// Ended: one replay, ready, holding the media from before the loss and after.
 			await studio.getByRole('button', { name: '结束直播' }).click();
 			await studio.getByRole('button', { name: '确认结束' }).click();
 			const client = new pg.Client({ connectionString: database.url });
@@ -155,7 +169,10 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
 					.poll(async () => (await recordings()).rows.map((r) => r.status), { timeout: 30_000 })
 					.toEqual(['READY']);
 				const { dir } = (await recordings()).rows[0]!;
-				expect(fs.readdirSync(path.join(recordingsDir, dir))).toContain('manifest.json');
+				const manifest = await readManifest(path.join(recordingsDir, dir));
+				const started = manifest!.segments.map((segment) => segment.startedAt);
+				expect(started.some((at) => at < killedAt)).toBe(true);
+				expect(started.some((at) => at > killedAt)).toBe(true);
 			} finally {
 				await client.end();
 			}

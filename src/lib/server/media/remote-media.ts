@@ -76,13 +76,17 @@ export class RemoteMediaServer implements MediaService {
 		});
 		// Back after a drop (the server restarted, or the network): the rooms
 		// this process used are opened again and their peers rejoined, then
-		// told to redo their transports, as after a worker died.
+		// told to redo their transports, as after a worker died; its
+		// recordings are asked for again, which continues one still running
+		// and resumes, in the same folder, one the restart cut off.
 		socket.io.on('reconnect', () => {
-			for (const room of this.#rooms.values())
+			for (const room of this.#rooms.values()) {
 				void room.then(
 					(r) => r.rejoin(),
 					() => undefined
 				);
+			}
+			for (const recording of this.#recordings.values()) void recording.resume();
 		});
 	}
 
@@ -91,7 +95,9 @@ export class RemoteMediaServer implements MediaService {
 		const socket: ControlSocket = io(url, {
 			path: CONTROL_PATH,
 			auth: { secret },
-			transports: ['websocket']
+			transports: ['websocket'],
+			// A media server restarted is back in a few seconds: notice soon after.
+			reconnectionDelayMax: 2000
 		});
 		try {
 			await new Promise<void>((resolve, reject) => {
@@ -159,7 +165,7 @@ export class RemoteMediaServer implements MediaService {
 	): Promise<MediaRecording> {
 		const running = this.#recordings.get(options.recordingId);
 		if (running) return running;
-		const recording = new RemoteRecording(options.recordingId, this);
+		const recording = new RemoteRecording(this, { classId, ...options });
 		// Listening before asking: a short recording's events may come before the reply.
 		this.#recordings.set(options.recordingId, recording);
 		try {
@@ -338,11 +344,29 @@ class RemoteRecording extends EventEmitter<ClassRecordingEvents> implements Medi
 	readonly recordingId: string;
 	startedAt = 0;
 	readonly #server: RemoteMediaServer;
+	readonly #where: { classId: string; dir: string };
 
-	constructor(recordingId: string, server: RemoteMediaServer) {
+	constructor(
+		server: RemoteMediaServer,
+		options: { classId: string; recordingId: string; dir: string }
+	) {
 		super();
-		this.recordingId = recordingId;
+		this.recordingId = options.recordingId;
 		this.#server = server;
+		this.#where = { classId: options.classId, dir: options.dir };
+	}
+
+	/** Asks the server for this recording again, after the control connection came back. */
+	async resume(): Promise<void> {
+		try {
+			await this.#server.call('recording:start', {
+				...this.#where,
+				recordingId: this.recordingId,
+				resume: true
+			});
+		} catch (error) {
+			console.error('[recording] could not resume on the media server', this.recordingId, error);
+		}
 	}
 
 	stop(): Promise<RecordingStopped> {
