@@ -129,6 +129,9 @@ export async function serveControl(
 		return room;
 	}
 
+	/** Recordings whose events reach the app processes. */
+	const recordings = new Set<string>();
+
 	const handlers: { [M in ControlMethod]: Handler<M> } = {
 		'server:hello': () => ({
 			serverId,
@@ -182,9 +185,6 @@ export async function serveControl(
 			return recording ? recording.stop() : { endedAt: null };
 		}
 	};
-	/** Recordings whose events reach the app processes. */
-	const recordings = new Set<string>();
-
 	io.on('connection', (socket) => {
 		peersOf.set(socket, new Map());
 		for (const method of Object.keys(controlSchemas) as ControlMethod[]) {

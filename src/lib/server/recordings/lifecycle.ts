@@ -22,11 +22,12 @@ import { recordingsRoot, resolveInRoot, TIMELINE_FILE } from './service.ts';
 
 /**
  * Every live class is recorded, as one recording per class: LIVE starts a
- * ClassRecording on the class's room (on its media server), or resumes the class's recording after
- * a restart (its parts join, the gap cut out). ENDED stops it. An H.264
- * class's recording is its HLS stream, a replay as soon as the playlist gets
- * #EXT-X-ENDLIST; its MP4 is then remuxed in the background queue. A VP8
- * recording is re-encoded in that queue (one job at a time).
+ * ClassRecording on the class's room (wherever its media server runs), or
+ * resumes the class's recording after a restart (its parts join, the gap cut
+ * out). ENDED stops it. An H.264 class's recording is its HLS stream, a
+ * replay as soon as the playlist gets #EXT-X-ENDLIST; its MP4 is then
+ * remuxed in the background queue. A VP8 recording is re-encoded in that
+ * queue (one job at a time).
  *
  * A class with a sign-language interpreter on air also records the
  * interpreter's camera, from its first appearance, in `interpreter/` of the
