@@ -10,7 +10,7 @@ import {
 	MediaRequestError,
 	type ClassRoom
 } from '../class-room.js';
-import type { MediaServer } from '../index.js';
+import type { ClassRecording, MediaServer } from '../index.js';
 import type { MediaLogger } from '../logger.js';
 import {
 	CONTROL_PATH,
@@ -129,8 +129,8 @@ export async function serveControl(
 		return room;
 	}
 
-	/** Recordings whose events reach the app processes. */
-	const recordings = new Set<string>();
+	/** Recordings whose events reach the app processes (wired once, however many ask). */
+	const wiredRecordings = new WeakSet<ClassRecording>();
 
 	const handlers: { [M in ControlMethod]: Handler<M> } = {
 		'server:hello': () => ({
@@ -169,14 +169,13 @@ export async function serveControl(
 		'recording:start': async (socket, { classId, recordingId, dir, resume }) => {
 			await openRoom(socket, classId);
 			const recording = await media.record(classId, { recordingId, dir, resume });
-			if (!recordings.has(recordingId)) {
-				recordings.add(recordingId);
+			if (!wiredRecordings.has(recording)) {
+				wiredRecordings.add(recording);
 				const channel = io.to(classChannel(classId));
 				recording.once('playlist', () => channel.emit('recording:playlist', { recordingId }));
-				recording.once('stopped', ({ endedAt }) => {
-					recordings.delete(recordingId);
-					channel.emit('recording:stopped', { recordingId, endedAt });
-				});
+				recording.once('stopped', ({ endedAt }) =>
+					channel.emit('recording:stopped', { recordingId, endedAt })
+				);
 			}
 			return { startedAt: recording.startedAt };
 		},
